@@ -1,0 +1,21 @@
+"""The publisher's web application. create_app wires; it does nothing else."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import dumps, errors, home, resources, sparql
+from .config import Config
+from .state import Releases
+
+
+def create_app(config: Config, releases: Releases) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes + 4096
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.register_blueprint(home.make_blueprint(releases, config))
+    app.register_blueprint(sparql.make_blueprint(releases, config))
+    app.register_blueprint(dumps.make_blueprint(releases, config))
+    app.register_blueprint(resources.make_blueprint(releases, config))
+    errors.register_error_handlers(app)
+    return app

@@ -1,0 +1,91 @@
+"""`mic-lod build|validate|serve`: turns flags and env into a Config, runs the pipeline or the app.
+
+Exit codes: 0 success, 1 the graph breaks its shapes, 2 bad settings or source syntax.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .config import Config, ConfigError
+from .errors import BuildError, ShapesViolated
+from .log import configure_logging
+
+log = logging.getLogger(__name__)
+
+EXIT_VIOLATIONS = 1
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        command, config = Config.from_args_and_env(argv, environ)
+    except ConfigError as exc:
+        print(f"mic-lod: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    configure_logging(config)
+    try:
+        if command == "validate":
+            return run_validate(config)
+        release = run_build(config)
+        if command == "serve":
+            run_serve(config, release)
+        return 0
+    except ShapesViolated as exc:
+        sys.stderr.write(exc.report.text())
+        print(f"mic-lod: refused: {exc}", file=sys.stderr)
+        return EXIT_VIOLATIONS
+    except (BuildError, FileNotFoundError) as exc:
+        print(f"mic-lod: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def run_validate(config: Config) -> int:
+    """Validate; print the report; write it as Turtle beside the release."""
+    from .pipeline import check_dataset, load_dataset
+
+    report = check_dataset(load_dataset(config), config)
+    config.release_dir.mkdir(parents=True, exist_ok=True)
+    path = config.release_dir / "validation-report.ttl"
+    report.graph.serialize(path, format="turtle")
+    sys.stdout.write(report.text())
+    print(f"SHACL report written to {path}")
+    return EXIT_VIOLATIONS if report.violations else 0
+
+
+def run_build(config: Config):
+    from .dumps import write_release
+    from .pipeline import load_and_validate
+    from .store import build_store
+
+    dataset, report = load_and_validate(config)
+    store = build_store(dataset, path=config.store_path)
+    release = write_release(store, report, config)
+    print(f"release {release.version} written to {release.directory}")
+    return release
+
+
+def run_serve(config: Config, release) -> None:
+    from waitress.server import create_server
+
+    from . import create_app
+    from .state import Releases
+
+    app = create_app(config, Releases(release))
+    server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    print(f"serving on http://{config.host}:{server.effective_port}/", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # pragma: no cover - interactive stop
+        pass
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

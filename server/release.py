@@ -1,0 +1,32 @@
+"""The Release: one validated build of the graph, as the server serves it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pyoxigraph import Store
+
+from .validate import ValidationReport
+from .vocab import Iris
+
+
+@dataclass
+class Release:
+    """A built release.
+
+    :ivar version: the release version, carried by its dumps and descriptions.
+    :ivar store: the pyoxigraph store holding every named graph.
+    :ivar report: the SHACL report the release passed.
+    :ivar directory: where this release's dumps and descriptions were written.
+    :ivar built_at: when the release was first built (UTC).
+    """
+
+    version: str
+    store: Store
+    report: ValidationReport
+    iris: Iris
+    directory: Path
+    built_at: datetime
+    files: dict[str, dict] = field(default_factory=dict)

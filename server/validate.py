@@ -1,0 +1,131 @@
+"""Run pySHACL with shapes/ over the loaded data; return a ValidationReport value.
+
+Nothing here fetches anything: owl:imports are not followed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyshacl
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One SHACL result, in words a person can act on."""
+
+    severity: str  # Violation, Warning or Info
+    focus: str
+    path: str
+    value: str
+    message: str
+    shape: str
+
+    def describe(self) -> str:
+        where = f"{self.focus}"
+        if self.path:
+            where += f" {self.path}"
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{self.severity}: {where}: {self.message}{value}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    conforms: bool
+    problems: list[Problem]
+    graph: Graph
+
+    @property
+    def violations(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "Violation"]
+
+    def text(self) -> str:
+        """A report for people: one line per problem, most serious first."""
+        if not self.problems:
+            return "The graph conforms to every shape.\n"
+        lines = [problem.describe() for problem in self.problems]
+        head = (
+            f"{len(self.violations)} violation(s), "
+            f"{len(self.problems) - len(self.violations)} other result(s):"
+        )
+        return "\n".join([head, *lines]) + "\n"
+
+
+def union_graph(dataset: Dataset) -> Graph:
+    """All triples of all named graphs, as one rdflib Graph."""
+    union = Graph()
+    for prefix, namespace in dataset.namespaces():
+        union.bind(prefix, namespace, override=False)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
+
+
+def load_shapes(paths: list[Path], *, base_iri: str) -> Graph:
+    shapes = Graph()
+    for path in paths:
+        shapes.parse(path, format="turtle", publicID=base_iri)
+    return shapes
+
+
+def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
+    """Validate `data` against `shapes`.
+
+    The data graph is expected to hold the ontology too, so that sh:class sees
+    rdfs:subClassOf; no inference is run and nothing is fetched.
+    """
+    conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        do_owl_imports=False,
+        allow_warnings=True,
+        abort_on_first=False,
+    )
+    problems = sorted(_problems(results), key=lambda p: (_RANK.get(p.severity, 9), p.focus, p.path))
+    report = ValidationReport(conforms=bool(conforms), problems=problems, graph=results)
+    log.info("validation: %d violation(s), %d result(s)", len(report.violations), len(problems))
+    return report
+
+
+_RANK = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+def _problems(results: Graph) -> list[Problem]:
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        found.append(
+            Problem(
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                focus=_show(results, results.value(result, SH.focusNode)),
+                path=_show(results, results.value(result, SH.resultPath)),
+                value=_show(results, results.value(result, SH.value)),
+                message=" ".join(str(m) for m in results.objects(result, SH.resultMessage)),
+                shape=_show(results, results.value(result, SH.sourceShape)),
+            )
+        )
+    return found
+
+
+def _show(graph: Graph, term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return repr(str(term)) + (f"@{term.language}" if term.language else "")
+    if isinstance(term, BNode):
+        # A property path such as [ sh:inversePath p ] or a blank focus node.
+        inverse = graph.value(term, SH.inversePath)
+        if inverse is not None:
+            return f"^<{inverse}>"
+        return "[blank node]"
+    return str(term)

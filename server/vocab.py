@@ -1,0 +1,103 @@
+"""Namespaces, and the IRIs this project mints under its configurable base.
+
+Every IRI of ours is ``base_iri`` + a relative path:
+
+- ``ontology`` is the ontology, ``ontology/{Term}`` its classes and properties;
+- ``id/{kind}/{slug}`` a resource of the graph (``id/passage/A1`` a passage);
+- ``graph/{name}`` a named graph (``graph/A1`` holds what passage A1 states);
+- ``release/{version}`` a release of the dataset.
+
+>>> Iris("https://x.org/").graph("A1")
+'https://x.org/graph/A1'
+>>> Iris("https://x.org/").term("Fund")
+'https://x.org/ontology/Fund'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, VOID, XSD
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+SCHEMA = Namespace("https://schema.org/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+CC = Namespace("http://creativecommons.org/ns#")
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "dct": str(DCTERMS),
+    "foaf": str(FOAF),
+    "org": str(ORG),
+    "schema": str(SCHEMA),
+    "prov": str(PROV),
+    "time": str(TIME),
+    "dcat": str(DCAT),
+    "void": str(VOID),
+    "sh": str(SH),
+    "sd": str(SD),
+}
+
+ONTOLOGY_PATH = "ontology"
+GRAPH_PATH = "graph/"
+ID_PATH = "id/"
+RELEASE_PATH = "release/"
+
+
+@dataclass(frozen=True)
+class Iris:
+    """The IRIs minted under one base."""
+
+    base: str
+
+    @property
+    def ontology(self) -> str:
+        return self.base + ONTOLOGY_PATH
+
+    @property
+    def terms(self) -> str:
+        """Namespace of the ontology's classes and properties (prefix ``mic:``)."""
+        return self.base + ONTOLOGY_PATH + "/"
+
+    def term(self, name: str) -> str:
+        return self.terms + name
+
+    def graph(self, name: str) -> str:
+        return self.base + GRAPH_PATH + name
+
+    def resource(self, kind: str, slug: str) -> str:
+        return f"{self.base}{ID_PATH}{kind}/{slug}"
+
+    def passage(self, passage_id: str) -> str:
+        return self.resource("passage", passage_id)
+
+    def release(self, version: str) -> str:
+        return self.base + RELEASE_PATH + version
+
+    def prefixes(self) -> dict[str, str]:
+        """Prefixes for Turtle output and SPARQL, ours first."""
+        ours = {
+            "mic": self.terms,
+            "id": self.base + ID_PATH,
+            "graph": self.base + GRAPH_PATH,
+        }
+        return {**ours, **STANDARD_PREFIXES}
+
+    def is_ours(self, iri: str) -> bool:
+        return iri.startswith(self.base)
+
+    def path_of(self, iri: str) -> str | None:
+        """The path of one of our IRIs relative to the base, or None for others.
+
+        >>> Iris("https://x.org/").path_of("https://x.org/id/a/b")
+        'id/a/b'
+        >>> Iris("https://x.org/").path_of("https://y.org/id/a/b") is None
+        True
+        """
+        return iri[len(self.base) :] if iri.startswith(self.base) else None

@@ -1,0 +1,92 @@
+"""Shared fixtures: configs, built releases, the app, its client, and a live server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from waitress.server import create_server
+
+from server import create_app
+from server.config import Config
+from server.dumps import write_release
+from server.pipeline import load_and_validate
+from server.release import Release
+from server.state import Releases
+from server.store import build_store
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "data" / "mini"
+# The project folder the server tests are built from.
+TEST_ROOT = MINI
+BASE_IRI = "https://mic-ict.example.org/"
+
+
+def build_release(config: Config) -> Release:
+    dataset, report = load_and_validate(config)
+    return write_release(build_store(dataset), report, config)
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory) -> Release:
+    """The read-only release built once for the whole session."""
+    config = Config(root=TEST_ROOT, base_iri=BASE_IRI, build_dir=tmp_path_factory.mktemp("build"))
+    return build_release(config)
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    def make(**overrides) -> Config:
+        values = {"root": TEST_ROOT, "base_iri": BASE_IRI, "build_dir": tmp_path / "build"}
+        values.update(overrides)
+        return Config(**values).check()
+
+    return make
+
+
+@pytest.fixture
+def config(make_config) -> Config:
+    return make_config()
+
+
+@pytest.fixture
+def make_app(release, make_config):
+    def make(**overrides):
+        config = make_config(**overrides)
+        return create_app(config, Releases(release))
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    """The app served by waitress on 127.0.0.1, on a port the OS chose."""
+    with LiveServer(app) as server:
+        yield server

@@ -10,8 +10,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .config import Config, ConfigError
-from .errors import BuildError, ShapesViolated
+from .config import Config
+from .config import ConfigError
+from .errors import BuildError
+from .errors import ShapesViolated
 from .log import configure_logging
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
 
 def run_validate(config: Config) -> int:
     """Validate; print the report; write it as Turtle beside the release."""
-    from .pipeline import check_dataset, load_dataset
+    from .pipeline import check_dataset
+    from .pipeline import load_dataset
 
     report = check_dataset(load_dataset(config), config)
     config.release_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask
+from flask import Response
+from flask import render_template
+from flask import request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)

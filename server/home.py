@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint
+from flask import render_template
 
 from .config import Config
 from .state import Releases

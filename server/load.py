@@ -12,12 +12,19 @@ import csv
 import logging
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from rdflib import Dataset
+from rdflib import Graph
+from rdflib import Literal
+from rdflib import URIRef
+from rdflib.namespace import DCTERMS
+from rdflib.namespace import RDF
+from rdflib.namespace import RDFS
+from rdflib.namespace import XSD
 
 from .errors import SourceSyntaxError
 from .sources import Source
-from .vocab import SCHEMA, Iris
+from .vocab import SCHEMA
+from .vocab import Iris
 
 log = logging.getLogger(__name__)
 

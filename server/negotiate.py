@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyoxigraph import QueryResultsFormat, RdfFormat
+from pyoxigraph import QueryResultsFormat
+from pyoxigraph import RdfFormat
 
 HTML = "html"
 

@@ -9,8 +9,12 @@ from rdflib import Dataset
 from .config import Config
 from .errors import ShapesViolated
 from .load import load_sources
-from .sources import find_shapes, find_sources
-from .validate import ValidationReport, load_shapes, union_graph, validate_graph
+from .sources import find_shapes
+from .sources import find_sources
+from .validate import ValidationReport
+from .validate import load_shapes
+from .validate import union_graph
+from .validate import validate_graph
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pyoxigraph import NamedNode, RdfFormat, Store
-from rdflib import Dataset, URIRef
+from pyoxigraph import NamedNode
+from pyoxigraph import RdfFormat
+from pyoxigraph import Store
+from rdflib import Dataset
+from rdflib import URIRef
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyshacl
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import BNode
+from rdflib import Dataset
+from rdflib import Graph
+from rdflib import Literal
+from rdflib import URIRef
+from rdflib.namespace import RDF
+from rdflib.namespace import SH
 
 log = logging.getLogger(__name__)
 

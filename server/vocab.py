@@ -18,7 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, VOID, XSD
+from rdflib.namespace import DCAT
+from rdflib.namespace import DCTERMS
+from rdflib.namespace import FOAF
+from rdflib.namespace import OWL
+from rdflib.namespace import PROV
+from rdflib.namespace import RDF
+from rdflib.namespace import RDFS
+from rdflib.namespace import SH
+from rdflib.namespace import SKOS
+from rdflib.namespace import TIME
+from rdflib.namespace import VOID
+from rdflib.namespace import XSD
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")

@@ -1,0 +1,273 @@
+"""Run user queries in killable worker processes, with a deadline and a nesting check.
+
+pyoxigraph has no query timeout, a thread cannot be killed, and a deeply nested
+query overflows its parser's stack and kills the process. So no user query runs
+in the web process: each runs in a worker process of a `QueryPool`, which
+
+- refuses text nested deeper than `max_depth` before any engine sees it;
+- kills a worker whose query passes its deadline (its CPU is given back at once)
+  and starts a fresh one, and tells the caller with `QueryTimedOut`;
+- notices a worker that died (a crash in the engine), starts a fresh one, and
+  tells the caller with `QueryCrashed`;
+- sheds load: a caller that waits longer than `queue_timeout_s` for a free
+  worker gets `ServiceBusy` instead of piling up.
+
+Workers are started with the "spawn" method (never fork a threaded server) and
+open the release's data themselves: an on-disk store read-only, or an N-Quads
+file loaded into memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .errors import BadQuery
+from .errors import NotAcceptable
+from .errors import PublisherError
+from .errors import QueryTimedOut
+from .errors import UpdateRefused
+from .querytext import is_update
+from .querytext import nesting_depth
+
+log = logging.getLogger(__name__)
+
+
+class QueryCrashed(PublisherError):
+    status = 500
+
+
+class ServiceBusy(PublisherError):
+    status = 503
+    headers = {"Retry-After": "5"}
+
+
+class ResultTooLarge(PublisherError):
+    status = 413
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """What a worker opens: an on-disk store (read-only) or an N-Quads file loaded in memory."""
+
+    store_path: Path | None = None
+    nquads_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query and how to answer it.
+
+    :ivar results_media_type: media type for SELECT/ASK results, or None if none is acceptable.
+    :ivar graph_media_type: media type for CONSTRUCT/DESCRIBE results, or None if none is acceptable.
+    """
+
+    query: str
+    results_media_type: str | None
+    graph_media_type: str | None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_bytes: int = 50_000_000
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    kind: str  # "solutions", "boolean" or "triples"
+    media_type: str
+    body: bytes
+    seconds: float
+
+
+def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma: no cover - runs in a child
+    """Open the data, then answer jobs from `connection` until it closes."""
+    import io
+
+    from pyoxigraph import NamedNode
+    from pyoxigraph import QueryBoolean
+    from pyoxigraph import QueryResultsFormat
+    from pyoxigraph import QuerySolutions
+    from pyoxigraph import RdfFormat
+    from pyoxigraph import Store
+
+    if source.store_path is not None:
+        store = Store.read_only(str(source.store_path))
+    else:
+        store = Store()
+        store.load(path=str(source.nquads_path), format=RdfFormat.N_QUADS)
+    connection.send(("ready", len(store)))
+    while True:
+        try:
+            job: QueryJob = connection.recv()
+        except (EOFError, OSError):
+            return
+        started = time.perf_counter()
+        try:
+            options: dict = {"prefixes": job.prefixes or None}
+            if job.default_graphs or job.named_graphs:
+                options["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
+                options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs] or None
+            else:
+                options["use_default_graph_as_union"] = True
+            try:
+                result = store.query(job.query, **options)
+            except SyntaxError as exc:
+                connection.send(("syntax", str(exc)))
+                continue
+            if isinstance(result, QuerySolutions | QueryBoolean):
+                kind = "solutions" if isinstance(result, QuerySolutions) else "boolean"
+                media_type = job.results_media_type
+                fmt = QueryResultsFormat.from_media_type(media_type) if media_type else None
+            else:
+                kind, media_type = "triples", job.graph_media_type
+                fmt = RdfFormat.from_media_type(media_type) if media_type else None
+            if fmt is None:
+                connection.send(("not-acceptable", kind))
+                continue
+            output = io.BytesIO()
+            if kind == "triples":
+                result.serialize(output, fmt, prefixes=job.prefixes or None)
+            else:
+                result.serialize(output, fmt)
+            body = output.getvalue()
+            if len(body) > job.max_bytes:
+                connection.send(("too-large", len(body)))
+                continue
+            connection.send(("ok", kind, media_type, body, time.perf_counter() - started))
+        except OSError as exc:
+            connection.send(("engine", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
+            connection.send(("engine", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    def __init__(self, source: DataSource, context):
+        self.connection, child = context.Pipe(duplex=True)
+        self.process = context.Process(target=_worker_main, args=(source, child), daemon=True)
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.connection.poll(timeout):
+            self.kill()
+            raise RuntimeError("a query worker did not start in time")
+        message = self.connection.recv()
+        if message[0] != "ready":  # pragma: no cover - defensive
+            raise RuntimeError(f"a query worker failed to start: {message}")
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class QueryPool:
+    """A fixed number of worker processes answering queries on one release's data."""
+
+    def __init__(
+        self,
+        source: DataSource,
+        *,
+        size: int = 2,
+        timeout_s: float = 30.0,
+        queue_timeout_s: float = 10.0,
+        max_depth: int = 64,
+        start_timeout_s: float = 120.0,
+    ):
+        self.source = source
+        self.size = size
+        self.timeout_s = timeout_s
+        self.queue_timeout_s = queue_timeout_s
+        self.max_depth = max_depth
+        self.start_timeout_s = start_timeout_s
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._closed = False
+        self._lock = threading.Lock()
+        workers = [_Worker(source, self._context) for _ in range(size)]
+        for worker in workers:
+            worker.wait_ready(start_timeout_s)
+            self._idle.put(worker)
+
+    def run(self, job: QueryJob) -> QueryAnswer:
+        """Answer `job` in a worker, or raise the PublisherError that says why not."""
+        if is_update(job.query):
+            raise UpdateRefused("This endpoint is read-only: SPARQL Update is not accepted.")
+        depth = nesting_depth(job.query)
+        if depth > self.max_depth:
+            raise BadQuery(
+                f"The query nests brackets {depth} levels deep; this endpoint accepts at most {self.max_depth}."
+            )
+        try:
+            worker = self._idle.get(timeout=self.queue_timeout_s)
+        except queue.Empty:
+            raise ServiceBusy("All query workers are busy; try again shortly.") from None
+        healthy = False
+        try:
+            worker.connection.send(job)
+            if not worker.connection.poll(self.timeout_s):
+                raise QueryTimedOut(
+                    f"The query ran past the {self.timeout_s:g} s deadline and was stopped; "
+                    "narrow it or add a LIMIT."
+                )
+            try:
+                message = worker.connection.recv()
+            except (EOFError, OSError):
+                raise QueryCrashed("The query engine failed on this query; the service goes on.") from None
+            healthy = True
+            return _answer(message)
+        finally:
+            self._give_back(worker, healthy)
+
+    def _give_back(self, worker: _Worker, healthy: bool) -> None:
+        if healthy and not self._closed:
+            self._idle.put(worker)
+            return
+        worker.kill()
+        if not self._closed:
+            threading.Thread(target=self._replace, daemon=True).start()
+
+    def _replace(self) -> None:
+        try:
+            worker = _Worker(self.source, self._context)
+            worker.wait_ready(self.start_timeout_s)
+        except Exception:  # pragma: no cover - logged, pool runs one short
+            log.exception("could not start a replacement query worker")
+            return
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        """Stop every idle worker; busy ones are stopped when their query returns."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+def _answer(message: tuple) -> QueryAnswer:
+    status = message[0]
+    if status == "ok":
+        _, kind, media_type, body, seconds = message
+        return QueryAnswer(kind, media_type, body, seconds)
+    if status == "syntax":
+        text = message[1]
+        raise BadQuery(f"The query is not valid SPARQL: {text}")
+    if status == "not-acceptable":
+        kind = "SELECT/ASK results" if message[1] != "triples" else "CONSTRUCT/DESCRIBE results"
+        raise NotAcceptable(f"No acceptable format for {kind}; see the Accept header or the format parameter.")
+    if status == "too-large":
+        raise ResultTooLarge(f"The result is {message[1]} bytes, over this endpoint's cap; add a LIMIT.")
+    raise QueryCrashed(f"The query engine failed: {message[1]}")

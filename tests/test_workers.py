@@ -1,0 +1,102 @@
+"""The query worker pool: deadlines, crashes, nesting, shedding, and plain answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+from pyoxigraph import RdfFormat
+
+from server.errors import BadQuery
+from server.errors import QueryTimedOut
+from server.errors import UpdateRefused
+from server.workers import DataSource
+from server.workers import QueryCrashed
+from server.workers import QueryJob
+from server.workers import QueryPool
+from server.workers import ServiceBusy
+
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+# Five-way cross product of every triple: minutes of work on any real graph.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+
+
+@pytest.fixture(scope="module")
+def nquads(release, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pool") / "data.nq"
+    release.store.dump(str(path), RdfFormat.N_QUADS)
+    return path
+
+
+@pytest.fixture
+def make_pool(nquads):
+    pools = []
+
+    def make(**options) -> QueryPool:
+        pool = QueryPool(DataSource(nquads_path=nquads), **{"size": 1, **options})
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def job(query: str) -> QueryJob:
+    return QueryJob(query, results_media_type=JSON, graph_media_type=TURTLE)
+
+
+def count_triples(pool: QueryPool) -> int:
+    answer = pool.run(job("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+    return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_pool_answers_with_the_union_of_all_graphs(make_pool, release):
+    pool = make_pool()
+    expected = len(list(release.store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")))
+    assert count_triples(pool) == expected
+
+
+def test_query_past_its_deadline_is_stopped_and_the_worker_replaced(make_pool):
+    pool = make_pool(timeout_s=0.5)
+    worker_pids = {worker.process.pid for worker in list(pool._idle.queue)}
+    with pytest.raises(QueryTimedOut, match="deadline"):
+        pool.run(job(RUNAWAY))
+    for pid in worker_pids:  # the runaway's process is gone, its CPU given back
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert count_triples(pool) > 0
+
+
+def test_deeply_nested_query_is_refused_before_the_engine(make_pool):
+    pool = make_pool()
+    with pytest.raises(BadQuery, match="3000 levels"):
+        pool.run(job("SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o " + "} " * 3000))
+
+
+def test_engine_crash_kills_only_a_worker(make_pool):
+    pool = make_pool(max_depth=1_000_000)
+    with pytest.raises(QueryCrashed):
+        pool.run(job("SELECT * WHERE " + "{ " * 100_000 + "?s ?p ?o " + "} " * 100_000))
+    assert count_triples(pool) > 0
+
+
+def test_update_is_refused_without_reaching_a_worker(make_pool):
+    pool = make_pool()
+    with pytest.raises(UpdateRefused):
+        pool.run(job("PREFIX ex: <http://example.org/> INSERT DATA { ex:a ex:b ex:c }"))
+
+
+def test_overload_is_shed_with_service_busy(make_pool):
+    pool = make_pool(timeout_s=3, queue_timeout_s=0.2)
+    runaway = threading.Thread(target=lambda: pytest.raises(QueryTimedOut, pool.run, job(RUNAWAY)))
+    runaway.start()
+    try:
+        with pytest.raises(ServiceBusy):
+            for _ in range(50):  # until the runaway holds the only worker
+                pool.run(job("ASK { ?s ?p ?o }"))
+    finally:
+        runaway.join()

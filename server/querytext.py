@@ -45,6 +45,55 @@ def is_update(text: str) -> bool:
     return first_keyword(text) in UPDATE_KEYWORDS
 
 
+def tokens(text: str):
+    """Yield the brackets, IRIs and bare words of SPARQL text, skipping strings and comments.
+
+    Each item is (kind, text) with kind "open", "close", "iri" or "word".
+
+    >>> list(tokens('SELECT * { ?s <http://e/p> "{" }'))
+    [('word', 'SELECT'), ('word', '*'), ('open', '{'), ('word', '?s'), ('iri', 'http://e/p'), ('close', '}')]
+    """
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif c in "\"'":
+            long = text.startswith(c * 3, i)
+            quote = c * 3 if long else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\\":
+                    j += 1
+                elif not long and text[j] == "\n":
+                    break
+                j += 1
+            i = j + len(quote)
+        elif c in "({[":
+            yield "open", c
+            i += 1
+        elif c in ")}]":
+            yield "close", c
+            i += 1
+        else:
+            if c == "<":
+                j = i + 1
+                while j < n and text[j] not in "<>\"{}|^`\\ \t\r\n":
+                    j += 1
+                if j < n and text[j] == ">":  # an IRI reference, not a less-than
+                    yield "iri", text[i + 1 : j]
+                    i = j + 1
+                    continue
+            j = i + 1
+            while j < n and not text[j].isspace() and text[j] not in "(){}[]\"'#<,;":
+                j += 1
+            yield "word", text[i:j]
+            i = j
+
+
 def nesting_depth(text: str) -> int:
     """The deepest nesting of (), {} and [] in SPARQL text, outside strings, IRIs and comments.
 
@@ -56,36 +105,29 @@ def nesting_depth(text: str) -> int:
     3
     """
     depth = deepest = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if c in "\"'":
-            long = text.startswith(c * 3, i)
-            quote = c * 3 if long else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                if text[j] == "\\":
-                    j += 1
-                elif not long and text[j] == "\n":
-                    break
-                j += 1
-            i = j + len(quote)
-            continue
-        if c == "<":
-            j = i + 1
-            while j < n and text[j] not in "<>\"{}|^`\\ \t\r\n":
-                j += 1
-            if j < n and text[j] == ">":  # an IRI reference, not a less-than
-                i = j + 1
-                continue
-        if c in "({[":
+    for kind, _ in tokens(text):
+        if kind == "open":
             depth += 1
             deepest = max(deepest, depth)
-        elif c in ")}]":
+        elif kind == "close":
             depth = max(depth - 1, 0)
-        i += 1
     return deepest
+
+
+def service_targets(text: str) -> list[str | None]:
+    """The endpoints that SERVICE clauses name: an IRI, or None where it is not a plain IRI.
+
+    >>> service_targets("SELECT * { SERVICE SILENT <http://e/sparql> { ?s ?p ?o } }")
+    ['http://e/sparql']
+    >>> service_targets("SELECT * { SERVICE ?endpoint { ?s ?p ?o } ?s <http://e/SERVICE> ?service }")
+    [None]
+    """
+    targets: list[str | None] = []
+    items = list(tokens(text))
+    for index, (kind, value) in enumerate(items):
+        if kind == "word" and value.upper() == "SERVICE":
+            rest = items[index + 1 : index + 3]
+            if rest and rest[0][0] == "word" and rest[0][1].upper() == "SILENT":
+                rest = rest[1:]
+            targets.append(rest[0][1] if rest and rest[0][0] == "iri" else None)
+    return targets

@@ -36,6 +36,7 @@ from .errors import QueryTimedOut
 from .errors import UpdateRefused
 from .querytext import is_update
 from .querytext import nesting_depth
+from .querytext import service_targets
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ class QueryCrashed(PublisherError):
 class ServiceBusy(PublisherError):
     status = 503
     headers = {"Retry-After": "5"}
+
+
+class ServiceRefused(PublisherError):
+    status = 403
 
 
 class ResultTooLarge(PublisherError):
@@ -181,6 +186,7 @@ class QueryPool:
         queue_timeout_s: float = 10.0,
         max_depth: int = 64,
         start_timeout_s: float = 120.0,
+        service_allowlist: frozenset[str] = frozenset(),
     ):
         self.source = source
         self.size = size
@@ -188,6 +194,7 @@ class QueryPool:
         self.queue_timeout_s = queue_timeout_s
         self.max_depth = max_depth
         self.start_timeout_s = start_timeout_s
+        self.service_allowlist = service_allowlist
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._closed = False
@@ -205,6 +212,13 @@ class QueryPool:
         if depth > self.max_depth:
             raise BadQuery(
                 f"The query nests brackets {depth} levels deep; this endpoint accepts at most {self.max_depth}."
+            )
+        refused = [target for target in service_targets(job.query) if target not in self.service_allowlist]
+        if refused:
+            named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)
+            raise ServiceRefused(
+                f"This endpoint does not send queries to other endpoints (SERVICE {named}); "
+                "only an operator's allow-listed endpoints may be named by IRI."
             )
         try:
             worker = self._idle.get(timeout=self.queue_timeout_s)

@@ -90,3 +90,42 @@ def live_server(app) -> Iterator[LiveServer]:
     """The app served by waitress on 127.0.0.1, on a port the OS chose."""
     with LiveServer(app) as server:
         yield server
+
+
+class Canary:
+    """An HTTP listener on 127.0.0.1 that records every request it receives."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler
+        from http.server import ThreadingHTTPServer
+
+        requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self):
+                requests.append(f"{self.command} {self.path}")
+                self.send_response(418)
+                self.end_headers()
+
+            do_GET = do_POST = do_HEAD = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = requests
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sparql"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """A listener that must hear nothing when the server is asked to reach it."""
+    listener = Canary()
+    yield listener
+    listener.close()

@@ -10,6 +10,7 @@ import pytest
 from pyoxigraph import RdfFormat
 
 from server.errors import BadQuery
+from server.errors import PublisherError
 from server.errors import QueryTimedOut
 from server.errors import UpdateRefused
 from server.workers import DataSource
@@ -17,6 +18,7 @@ from server.workers import QueryCrashed
 from server.workers import QueryJob
 from server.workers import QueryPool
 from server.workers import ServiceBusy
+from server.workers import ServiceRefused
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
@@ -100,3 +102,18 @@ def test_overload_is_shed_with_service_busy(make_pool):
                 pool.run(job("ASK { ?s ?p ?o }"))
     finally:
         runaway.join()
+
+
+def test_service_clause_is_refused_and_no_request_leaves(make_pool, canary):
+    pool = make_pool()
+    query = f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"
+    with pytest.raises(ServiceRefused, match="does not send queries"):
+        pool.run(job(query))
+    assert canary.requests == []
+
+
+def test_allow_listed_service_is_sent(make_pool, canary):
+    pool = make_pool(service_allowlist=frozenset({canary.url}))
+    with pytest.raises(PublisherError):  # the canary is no SPARQL endpoint
+        pool.run(job(f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"))
+    assert len(canary.requests) == 1

@@ -40,9 +40,14 @@ class Config:
     build_dir: Path | None = None
     store_path: Path | None = None
     threads: int = 8
+    workers: int = 2
     query_timeout_s: float = 30.0
+    queue_timeout_s: float = 10.0
     max_results: int = 100_000
+    max_result_bytes: int = 50_000_000
     max_query_bytes: int = 100_000
+    max_query_depth: int = 64
+    service_allowlist: str = ""
     log_level: str = "INFO"
 
     @property
@@ -66,6 +71,11 @@ class Config:
         return self.root / "links"
 
     @property
+    def allowed_services(self) -> frozenset[str]:
+        """Endpoints a SERVICE clause may name (comma- or space-separated IRIs)."""
+        return frozenset(self.service_allowlist.replace(",", " ").split())
+
+    @property
     def release_dir(self) -> Path:
         """Where `build` writes dumps and descriptions."""
         return self.build_dir if self.build_dir is not None else self.root / "_build"
@@ -81,11 +91,11 @@ class Config:
             raise ConfigError(f"base IRI {self.base_iri!r} must end with '/'")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is out of range")
-        if self.threads < 1:
-            raise ConfigError("threads must be at least 1")
-        if self.query_timeout_s <= 0:
-            raise ConfigError("query timeout must be positive")
-        if self.max_results < 1 or self.max_query_bytes < 1:
+        if self.threads < 1 or self.workers < 1:
+            raise ConfigError("threads and workers must be at least 1")
+        if self.query_timeout_s <= 0 or self.queue_timeout_s <= 0:
+            raise ConfigError("timeouts must be positive")
+        if min(self.max_results, self.max_result_bytes, self.max_query_bytes, self.max_query_depth) < 1:
             raise ConfigError("limits must be positive")
         return self
 
@@ -121,9 +131,13 @@ _TYPES = {
     "store_path": Path,
     "port": int,
     "threads": int,
+    "workers": int,
     "query_timeout_s": float,
+    "queue_timeout_s": float,
     "max_results": int,
+    "max_result_bytes": int,
     "max_query_bytes": int,
+    "max_query_depth": int,
 }
 
 
@@ -148,8 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--build-dir", dest="build_dir", help="where build writes the release (LOD_BUILD_DIR)")
     parser.add_argument("--store-path", dest="store_path", help="on-disk store folder (LOD_STORE_PATH)")
     parser.add_argument("--threads", help="server threads (LOD_THREADS)")
+    parser.add_argument("--workers", help="query worker processes (LOD_WORKERS)")
     parser.add_argument("--query-timeout-s", dest="query_timeout_s", help="query deadline (LOD_QUERY_TIMEOUT_S)")
+    parser.add_argument(
+        "--queue-timeout-s", dest="queue_timeout_s", help="longest wait for a free worker (LOD_QUEUE_TIMEOUT_S)"
+    )
     parser.add_argument("--max-results", dest="max_results", help="result row cap (LOD_MAX_RESULTS)")
+    parser.add_argument(
+        "--max-result-bytes", dest="max_result_bytes", help="result size cap (LOD_MAX_RESULT_BYTES)"
+    )
+    parser.add_argument(
+        "--max-query-depth", dest="max_query_depth", help="bracket nesting cap (LOD_MAX_QUERY_DEPTH)"
+    )
+    parser.add_argument(
+        "--service-allowlist", dest="service_allowlist", help="endpoints SERVICE may call (LOD_SERVICE_ALLOWLIST)"
+    )
     parser.add_argument("--max-query-bytes", dest="max_query_bytes", help="query size cap (LOD_MAX_QUERY_BYTES)")
     parser.add_argument("--log-level", dest="log_level", help="logging level (LOD_LOG_LEVEL)")
     return parser

@@ -37,6 +37,9 @@ from .errors import UpdateRefused
 from .querytext import is_update
 from .querytext import nesting_depth
 from .querytext import service_targets
+from .results import TRUNCATION_SIGNALLED
+from .results import write_boolean
+from .results import write_results
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class QueryJob:
     prefixes: dict[str, str] = field(default_factory=dict)
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    max_rows: int = 100_000
     max_bytes: int = 50_000_000
 
 
@@ -89,18 +93,19 @@ class QueryAnswer:
     media_type: str
     body: bytes
     seconds: float
+    rows: int | None = None
+    truncated: bool = False
 
 
 def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma: no cover - runs in a child
     """Open the data, then answer jobs from `connection` until it closes."""
-    import io
 
     from pyoxigraph import NamedNode
     from pyoxigraph import QueryBoolean
-    from pyoxigraph import QueryResultsFormat
     from pyoxigraph import QuerySolutions
     from pyoxigraph import RdfFormat
     from pyoxigraph import Store
+    from pyoxigraph import serialize
 
     if source.store_path is not None:
         store = Store.read_only(str(source.store_path))
@@ -129,27 +134,79 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
             if isinstance(result, QuerySolutions | QueryBoolean):
                 kind = "solutions" if isinstance(result, QuerySolutions) else "boolean"
                 media_type = job.results_media_type
-                fmt = QueryResultsFormat.from_media_type(media_type) if media_type else None
+                name = RESULTS_NAMES.get(media_type or "")
+                if name is None:
+                    connection.send(("not-acceptable", kind))
+                    continue
+                if kind == "boolean":
+                    body, rows, truncated = write_boolean(name, bool(result)), None, False
+                else:
+                    variables = result.variables
+                    solutions = []
+                    truncated = False
+                    for solution in result:
+                        if len(solutions) >= job.max_rows:
+                            truncated = True
+                            break
+                        solutions.append({variable.value: solution[variable] for variable in variables})
+                    if truncated and name not in TRUNCATION_SIGNALLED:
+                        connection.send(("cut-unsignalled", job.max_rows, name))
+                        continue
+                    body = write_results(name, variables, solutions, truncated=truncated)
+                    rows = len(solutions)
             else:
-                kind, media_type = "triples", job.graph_media_type
+                kind, media_type, rows, truncated = "triples", job.graph_media_type, None, False
                 fmt = RdfFormat.from_media_type(media_type) if media_type else None
-            if fmt is None:
-                connection.send(("not-acceptable", kind))
+                if fmt is None:
+                    connection.send(("not-acceptable", kind))
+                    continue
+                output = _CappedBuffer(job.max_bytes)
+                try:
+                    serialize(result, output, fmt, prefixes=job.prefixes or None)
+                except (OSError, ValueError):
+                    if not output.over:
+                        raise
+                body = output.getvalue()
+            if (kind == "triples" and output.over) or len(body) > job.max_bytes:
+                connection.send(("too-large", job.max_bytes))
                 continue
-            output = io.BytesIO()
-            if kind == "triples":
-                result.serialize(output, fmt, prefixes=job.prefixes or None)
-            else:
-                result.serialize(output, fmt)
-            body = output.getvalue()
-            if len(body) > job.max_bytes:
-                connection.send(("too-large", len(body)))
-                continue
-            connection.send(("ok", kind, media_type, body, time.perf_counter() - started))
+            connection.send(("ok", kind, media_type, body, time.perf_counter() - started, rows, truncated))
         except OSError as exc:
             connection.send(("engine", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
             connection.send(("engine", f"{type(exc).__name__}: {exc}"))
+
+
+RESULTS_NAMES = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+
+
+class _CappedBuffer:
+    """A binary buffer that refuses to grow past `cap` bytes (stopping the serialiser)."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.size > self.cap:
+            self.over = True
+            raise OSError("result over the byte cap")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"" if self.over else b"".join(self.parts)
 
 
 class _Worker:
@@ -274,8 +331,8 @@ class QueryPool:
 def _answer(message: tuple) -> QueryAnswer:
     status = message[0]
     if status == "ok":
-        _, kind, media_type, body, seconds = message
-        return QueryAnswer(kind, media_type, body, seconds)
+        _, kind, media_type, body, seconds, rows, truncated = message
+        return QueryAnswer(kind, media_type, body, seconds, rows, truncated)
     if status == "syntax":
         text = message[1]
         raise BadQuery(f"The query is not valid SPARQL: {text}")
@@ -283,5 +340,11 @@ def _answer(message: tuple) -> QueryAnswer:
         kind = "SELECT/ASK results" if message[1] != "triples" else "CONSTRUCT/DESCRIBE results"
         raise NotAcceptable(f"No acceptable format for {kind}; see the Accept header or the format parameter.")
     if status == "too-large":
-        raise ResultTooLarge(f"The result is {message[1]} bytes, over this endpoint's cap; add a LIMIT.")
+        raise ResultTooLarge(f"The result is larger than this endpoint's cap of {message[1]} bytes; add a LIMIT.")
+    if status == "cut-unsignalled":
+        raise ResultTooLarge(
+            f"The result has more than {message[1]} rows, this endpoint's cap, and {message[2].upper()} "
+            "cannot say that it was cut: add a LIMIT, or ask for SPARQL JSON or XML to get the first rows "
+            "marked as truncated."
+        )
     raise QueryCrashed(f"The query engine failed: {message[1]}")

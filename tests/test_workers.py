@@ -117,3 +117,24 @@ def test_allow_listed_service_is_sent(make_pool, canary):
     with pytest.raises(PublisherError):  # the canary is no SPARQL endpoint
         pool.run(job(f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"))
     assert len(canary.requests) == 1
+
+
+def test_rows_past_the_cap_are_marked_truncated_in_json(make_pool):
+    pool = make_pool()
+    answer = pool.run(QueryJob("SELECT * WHERE { ?s ?p ?o }", JSON, TURTLE, max_rows=3))
+    document = json.loads(answer.body)
+    assert (answer.truncated, answer.rows, document["truncated"]) == (True, 3, True)
+    assert len(document["results"]["bindings"]) == 3
+
+
+def test_rows_past_the_cap_are_refused_in_csv(make_pool):
+    pool = make_pool()
+    with pytest.raises(PublisherError, match="cannot say that it was cut"):
+        pool.run(QueryJob("SELECT * WHERE { ?s ?p ?o }", "text/csv", TURTLE, max_rows=3))
+
+
+def test_graph_over_the_byte_cap_is_refused(make_pool):
+    pool = make_pool()
+    with pytest.raises(PublisherError, match="cap of 200 bytes"):
+        pool.run(QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", JSON, TURTLE, max_bytes=200))
+    assert count_triples(pool) > 0

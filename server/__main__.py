@@ -78,7 +78,9 @@ def run_serve(config: Config, release) -> None:
 
     from . import create_app
     from .state import Releases
+    from .workers import start_pool
 
+    release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
     app = create_app(config, Releases(release))
     server = create_server(app, host=config.host, port=config.port, threads=config.threads)
     print(f"serving on http://{config.host}:{server.effective_port}/", flush=True)
@@ -88,6 +90,7 @@ def run_serve(config: Config, release) -> None:
         pass
     finally:
         server.close()
+        release.pool.close()
 
 
 if __name__ == "__main__":

@@ -68,6 +68,12 @@ class QueryTimedOut(PublisherError):
     status = 503
 
 
+class QueryFailed(PublisherError):
+    """The engine failed while reading the store; the cause is logged, not shown."""
+
+    status = 500
+
+
 # Build-time failures: __main__ maps them to exit codes.
 class BuildError(Exception):
     """A stage of the build failed; the message says where and why."""

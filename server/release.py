@@ -11,6 +11,7 @@ from pyoxigraph import Store
 
 from .validate import ValidationReport
 from .vocab import Iris
+from .workers import QueryPool
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Release:
     :ivar report: the SHACL report the release passed.
     :ivar directory: where this release's dumps and descriptions were written.
     :ivar built_at: when the release was first built (UTC).
+    :ivar pool: the worker processes that answer users' queries on this release's data.
     """
 
     version: str
@@ -31,3 +33,4 @@ class Release:
     directory: Path
     built_at: datetime
     files: dict[str, dict] = field(default_factory=dict)
+    pool: QueryPool | None = None

@@ -1,9 +1,317 @@
-"""Placeholder: being written."""
+"""Blueprint for /sparql: the SPARQL 1.1 Protocol, read-only, over the release being served.
+
+- GET ``?query=``, POST form-encoded ``query=``, or POST ``application/sparql-query``;
+  ``default-graph-uri`` and ``named-graph-uri`` choose the dataset.
+- The answer's format comes from the ``format`` parameter (a name or a media
+  type), else from the Accept header; a browser preferring HTML gets the
+  default format, and ``format=html`` a table.
+- GET without a query gives the service description (RDF or an HTML page).
+- Updates are refused with 403 by every path; nothing a client sends changes the data.
+
+The query itself runs in one place, `answer_query`, which takes a `QueryJob`
+and returns a `QueryAnswer`, the same shapes `workers.QueryPool.run` uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from flask import Blueprint
+from flask import Response
+from flask import render_template
+from flask import request
+from flask import url_for
+from pyoxigraph import serialize
+
+from .config import Config
+from .errors import BadRequest
+from .errors import MissingQuery
+from .errors import NotAcceptable
+from .errors import PublisherError
+from .errors import QueryTooLarge
+from .errors import UnsupportedMediaType
+from .errors import UpdateRefused
+from .negotiate import DATASET_OFFERS
+from .negotiate import HTML_OFFER
+from .negotiate import RDF_OFFERS
+from .negotiate import RESULTS_OFFERS
+from .negotiate import Offer
+from .negotiate import choose
+from .service import RESULT_OFFERS
+from .service import ServiceFacts
+from .service import describe_service
+from .state import Releases
+from .store import READ_ONLY
+from .store import count_triples
+from .workers import QueryAnswer
+from .workers import QueryJob
+from .workers import QueryPool
+
+log = logging.getLogger(__name__)
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+GRAPH_OFFERS = RDF_OFFERS + DATASET_OFFERS
+DESCRIPTION_OFFERS = RDF_OFFERS + (HTML_OFFER,)
+MAX_PARAMETERS = 200
+# Set on answers cut at the row cap; the body says so too (see results.py).
+TRUNCATED_HEADER = "SPARQL-Results-Truncated"
+CORS_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept",
+    "Access-Control-Max-Age": "86400",
+}
+EXAMPLE_QUERY = """SELECT ?resource ?label WHERE {
+  ?resource rdfs:label ?label .
+} LIMIT 20"""
 
 
-def make_blueprint(releases, config):
-    bp = Blueprint("sparql", __name__)
-    bp.add_url_rule("/sparql", "endpoint", lambda: "todo")
-    return bp
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """The SPARQL Protocol parameters of one request, decoded and checked.
+
+    :ivar query: the query text, or None for GET without a query.
+    :ivar format_name: the ``format`` parameter: a name from negotiate.py or a media type.
+    """
+
+    query: str | None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    format_name: str | None = None
+
+
+def make_blueprint(releases: Releases, config: Config) -> Blueprint:
+    """The /sparql endpoint (`sparql.endpoint`) over `releases.current`."""
+    blueprint = Blueprint("sparql", __name__)
+    counted: list = [None, None]  # [release, count_triples(release.store)], counted once per release
+
+    def triple_counts(release) -> tuple[int, dict[str, int]]:
+        if counted[0] is not release:
+            counted[:] = [release, count_triples(release.store)]
+        return counted[1]
+
+    def service_facts(release) -> ServiceFacts:
+        default_triples, graphs = triple_counts(release)
+        endpoint_url = url_for("sparql.endpoint", _external=True)
+        return ServiceFacts(endpoint_url, default_triples, graphs, release.iris.prefixes(), config.max_query_bytes)
+
+    @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+    def endpoint():
+        if request.method == "OPTIONS":
+            preflight = Response(status=204, headers=CORS_PREFLIGHT)
+            del preflight.headers["Content-Type"]
+            return preflight
+        release = releases.current
+        protocol = read_protocol_request(max_query_bytes=config.max_query_bytes)
+        if protocol.query is None:
+            return describe(service_facts(release), release.iris, format_name=protocol.format_name)
+        results_offer, graph_offer, as_html = negotiate_answer(request.headers.get("Accept"), protocol.format_name)
+        job = QueryJob(
+            query=protocol.query,
+            results_media_type=results_offer.media_type if results_offer else None,
+            graph_media_type=graph_offer.media_type if graph_offer else None,
+            prefixes=release.iris.prefixes(),
+            default_graphs=protocol.default_graphs,
+            named_graphs=protocol.named_graphs,
+            max_rows=config.max_results,
+            max_bytes=config.max_result_bytes,
+        )
+        answer = logged_answer(release.pool, job)
+        if as_html:
+            return render_page(service_facts(release), query=job.query, results=html_results(answer))
+        offer = next(offer for offer in RESULT_OFFERS if offer.media_type == answer.media_type)
+        headers = {"Content-Disposition": f'inline; filename="results.{offer.suffix}"'}
+        if answer.truncated:
+            headers[TRUNCATED_HEADER] = f"rows={answer.rows}"
+        return Response(answer.body, content_type=offer.content_type, headers=headers)
+
+    @blueprint.after_request
+    def add_cors_and_vary(response: Response) -> Response:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.vary.add("Accept")
+        return response
+
+    return blueprint
+
+
+def read_protocol_request(*, max_query_bytes: int) -> ProtocolRequest:
+    """Read the query and dataset of the current request per the SPARQL 1.1 Protocol.
+
+    :raises UpdateRefused: for an ``update`` parameter or an ``application/sparql-update`` body.
+    :raises UnsupportedMediaType: for a POST body of any other type than the protocol's two.
+    :raises MissingQuery: for a POST without a query, or an empty query.
+    :raises BadRequest: for a query given twice, invalid UTF-8, or a NUL character.
+    :raises QueryTooLarge: for a query over `max_query_bytes` bytes of UTF-8.
+    """
+    params = decode_parameters(request.query_string, where="the URL")
+    queries = [value for name, value in params if name == "query"]
+    if request.method == "POST":
+        if request.mimetype == SPARQL_UPDATE:
+            raise UpdateRefused(READ_ONLY)
+        if request.mimetype == FORM:
+            body = decode_parameters(request.get_data(), where="the form body")
+            body_queries = [value for name, value in body if name == "query"]
+            if queries and body_queries:
+                raise BadRequest("Give the query in the URL or in the body, not both.")
+            params += body
+            queries += body_queries
+        elif request.mimetype == SPARQL_QUERY:
+            queries.append(decode_text(request.get_data(), where="the request body"))
+        else:
+            raise UnsupportedMediaType(
+                f"POST a query as {FORM} (query=...) or as {SPARQL_QUERY}, "
+                f"not as {request.mimetype or 'a body without Content-Type'}."
+            )
+    if any(name == "update" for name, _ in params):
+        raise UpdateRefused(READ_ONLY)
+    if len(queries) > 1:
+        raise BadRequest("Give the query once: the request has more than one.")
+    query = queries[0] if queries else None
+    if query is None and request.method == "POST":
+        raise MissingQuery("POST a query: no 'query' parameter or body was given.")
+    if query is not None:
+        if not query.strip():
+            raise MissingQuery("The query is empty.")
+        size = len(query.encode("utf-8"))
+        if size > max_query_bytes:
+            raise QueryTooLarge(f"The query is {size} bytes; this endpoint accepts at most {max_query_bytes}.")
+    formats = [value for name, value in params if name == "format"]
+    return ProtocolRequest(
+        query=query,
+        default_graphs=tuple(value for name, value in params if name == "default-graph-uri"),
+        named_graphs=tuple(value for name, value in params if name == "named-graph-uri"),
+        format_name=formats[0] if formats else None,
+    )
+
+
+def decode_parameters(raw: bytes, *, where: str) -> list[tuple[str, str]]:
+    """Decode URL-encoded parameters strictly as UTF-8, keeping repeats and order.
+
+    >>> decode_parameters(b"query=ASK%7B%7D&named-graph-uri=a&named-graph-uri=b", where="the URL")
+    [('query', 'ASK{}'), ('named-graph-uri', 'a'), ('named-graph-uri', 'b')]
+
+    :raises BadRequest: on invalid UTF-8, a NUL character, or too many parameters.
+    """
+    text = decode_text(raw, where=where)
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_PARAMETERS)
+    except UnicodeDecodeError:
+        raise BadRequest(f"The parameters in {where} are not valid UTF-8.") from None
+    except ValueError:
+        raise BadRequest(f"More than {MAX_PARAMETERS} parameters in {where}.") from None
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise BadRequest(f"The parameters in {where} contain a NUL character.")
+    return pairs
+
+
+def decode_text(raw: bytes, *, where: str) -> str:
+    """`raw` as UTF-8 text without NUL characters.
+
+    :raises BadRequest: on invalid UTF-8 or a NUL character.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"The text in {where} is not valid UTF-8.") from None
+    if "\x00" in text:
+        raise BadRequest(f"The text in {where} contains a NUL character.")
+    return text
+
+
+def negotiate_answer(accept: str | None, format_name: str | None) -> tuple[Offer | None, Offer | None, bool]:
+    """The formats for a SELECT/ASK answer and for a CONSTRUCT/DESCRIBE answer, and whether to show HTML.
+
+    The ``format`` parameter wins over Accept. A client preferring HTML by
+    Accept gets the default format (SPARQL JSON, Turtle); only ``format=html``
+    gives the HTML view.
+
+    >>> negotiate_answer("text/html,application/xml;q=0.9,*/*;q=0.8", None)[0].media_type
+    'application/sparql-results+json'
+    >>> negotiate_answer(None, "csv")[:2] == (RESULTS_OFFERS[2], None)
+    True
+
+    :raises NotAcceptable: if no format fits either kind of answer.
+    """
+    name = format_name.split(";")[0].strip() if format_name else None
+    as_html = bool(name) and choose((HTML_OFFER,), name=name) is not None
+    chosen = []
+    for offers in (RESULTS_OFFERS, GRAPH_OFFERS):
+        offer = choose(offers + (HTML_OFFER,), accept=accept, name=name)
+        chosen.append(offers[0] if offer is HTML_OFFER else offer)
+    if chosen == [None, None]:
+        raise NotAcceptable(not_acceptable_message(RESULTS_OFFERS + GRAPH_OFFERS, "answers"))
+    return chosen[0], chosen[1], as_html
+
+
+def not_acceptable_message(offers: tuple[Offer, ...], what: str) -> str:
+    media_types = ", ".join(offer.media_type for offer in offers)
+    names = ", ".join(offer.names[0] for offer in offers)
+    return (
+        f"None of the formats this endpoint gives {what} in is acceptable: {media_types}. "
+        f"Ask for one with the Accept header or the format parameter ({names})."
+    )
+
+
+def logged_answer(pool: QueryPool, job: QueryJob) -> QueryAnswer:
+    """Answer `job` in a worker of `pool`, logged: kind, short hash, size and duration at INFO; the text at DEBUG."""
+    digest = hashlib.sha256(job.query.encode("utf-8")).hexdigest()[:12]
+    log.debug("query %s:\n%s", digest, job.query)
+    started = time.perf_counter()
+    try:
+        answer = pool.run(job)
+    except PublisherError as exc:
+        log.info("query %s refused (%d) after %.1f ms: %s", digest, exc.status, _ms(started), exc.message)
+        raise
+    log.info(
+        "query %s: %s as %s, %d bytes in %.1f ms",
+        digest,
+        answer.kind,
+        answer.media_type,
+        len(answer.body),
+        _ms(started),
+    )
+    return answer
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def html_results(answer: QueryAnswer) -> dict:
+    """What the HTML view shows: a table of SPARQL JSON bindings, a boolean, or Turtle text."""
+    if answer.kind == "triples":
+        return {"kind": "triples", "text": answer.body.decode("utf-8")}
+    data = json.loads(answer.body)
+    if answer.kind == "boolean":
+        return {"kind": "boolean", "boolean": data["boolean"]}
+    return {"kind": "solutions", "variables": data["head"]["vars"], "rows": data["results"]["bindings"]}
+
+
+def describe(facts: ServiceFacts, iris, *, format_name: str | None) -> Response:
+    """The service description in the format asked for, or the HTML page.
+
+    :raises NotAcceptable: if none of Turtle, N-Triples, RDF/XML, JSON-LD or HTML is acceptable.
+    """
+    name = format_name.split(";")[0].strip() if format_name else None
+    offer = choose(DESCRIPTION_OFFERS, accept=request.headers.get("Accept"), name=name)
+    if offer is None:
+        raise NotAcceptable(not_acceptable_message(DESCRIPTION_OFFERS, "the service description"))
+    if offer is HTML_OFFER:
+        return render_page(facts, query=EXAMPLE_QUERY, results=None)
+    prefixes = {name: iri for name, iri in facts.prefixes.items() if name in ("sd", "void", "rdfs", "sh", "xsd", "mic")}
+    body = serialize(describe_service(facts, iris), format=offer.format, prefixes=prefixes)
+    return Response(body, content_type=offer.content_type)
+
+
+def render_page(facts: ServiceFacts, *, query: str, results: dict | None) -> Response:
+    """The HTML page: the query form, the results if any, prefixes, dataset and limits."""
+    formats = [(offer.names[0], offer.media_type) for offer in RESULT_OFFERS]
+    html = render_template("sparql.html", facts=facts, query=query, results=results, formats=formats)
+    return Response(html, content_type=HTML_OFFER.content_type)

@@ -30,10 +30,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .errors import BadQuery
+from .errors import BadRequest
 from .errors import NotAcceptable
 from .errors import PublisherError
 from .errors import QueryTimedOut
 from .errors import UpdateRefused
+from .negotiate import DATASET_OFFERS
+from .negotiate import RDF_OFFERS
+from .negotiate import RESULTS_OFFERS
 from .querytext import is_update
 from .querytext import nesting_depth
 from .querytext import service_targets
@@ -123,7 +127,7 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
             options: dict = {"prefixes": job.prefixes or None}
             if job.default_graphs or job.named_graphs:
                 options["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
-                options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs] or None
+                options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs]
             else:
                 options["use_default_graph_as_union"] = True
             try:
@@ -175,6 +179,16 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
             connection.send(("engine", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
             connection.send(("engine", f"{type(exc).__name__}: {exc}"))
+
+
+def _is_absolute_iri(iri: str) -> bool:
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 RESULTS_NAMES = {
@@ -270,6 +284,9 @@ class QueryPool:
             raise BadQuery(
                 f"The query nests brackets {depth} levels deep; this endpoint accepts at most {self.max_depth}."
             )
+        for iri in job.default_graphs + job.named_graphs:
+            if not _is_absolute_iri(iri):
+                raise BadRequest(f"The graph IRI <{iri}> is not an absolute IRI.")
         refused = [target for target in service_targets(job.query) if target not in self.service_allowlist]
         if refused:
             named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)
@@ -337,8 +354,14 @@ def _answer(message: tuple) -> QueryAnswer:
         text = message[1]
         raise BadQuery(f"The query is not valid SPARQL: {text}")
     if status == "not-acceptable":
-        kind = "SELECT/ASK results" if message[1] != "triples" else "CONSTRUCT/DESCRIBE results"
-        raise NotAcceptable(f"No acceptable format for {kind}; see the Accept header or the format parameter.")
+        triples = message[1] == "triples"
+        kind = "CONSTRUCT and DESCRIBE answers" if triples else "SELECT and ASK answers"
+        offers = RDF_OFFERS + DATASET_OFFERS if triples else RESULTS_OFFERS
+        raise NotAcceptable(
+            f"None of the formats this endpoint gives {kind} in is acceptable: "
+            f"{', '.join(offer.media_type for offer in offers)}. "
+            f"Ask for one with the Accept header or the format parameter ({', '.join(o.names[0] for o in offers)})."
+        )
     if status == "too-large":
         raise ResultTooLarge(f"The result is larger than this endpoint's cap of {message[1]} bytes; add a LIMIT.")
     if status == "cut-unsignalled":
@@ -348,3 +371,27 @@ def _answer(message: tuple) -> QueryAnswer:
             "marked as truncated."
         )
     raise QueryCrashed(f"The query engine failed: {message[1]}")
+
+
+def start_pool(store, directory: Path, config) -> QueryPool:
+    """Start the worker pool for a release: workers load `store`'s quads, dumped once into `directory`.
+
+    An on-disk store (``config.store_path``) is opened read-only by each worker instead.
+    """
+    from pyoxigraph import RdfFormat
+
+    if config.store_path is not None:
+        source = DataSource(store_path=config.store_path)
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "store.nq"
+        store.dump(str(path), RdfFormat.N_QUADS)
+        source = DataSource(nquads_path=path)
+    return QueryPool(
+        source,
+        size=config.workers,
+        timeout_s=config.query_timeout_s,
+        queue_timeout_s=config.queue_timeout_s,
+        max_depth=config.max_query_depth,
+        service_allowlist=config.allowed_services,
+    )

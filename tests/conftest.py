@@ -16,6 +16,7 @@ from server.pipeline import load_and_validate
 from server.release import Release
 from server.state import Releases
 from server.store import build_store
+from server.workers import start_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini"
@@ -30,10 +31,13 @@ def build_release(config: Config) -> Release:
 
 
 @pytest.fixture(scope="session")
-def release(tmp_path_factory) -> Release:
-    """The read-only release built once for the whole session."""
+def release(tmp_path_factory) -> Iterator[Release]:
+    """The read-only release built once for the whole session, with its query workers."""
     config = Config(root=TEST_ROOT, base_iri=BASE_IRI, build_dir=tmp_path_factory.mktemp("build"))
-    return build_release(config)
+    built = build_release(config)
+    built.pool = start_pool(built.store, tmp_path_factory.mktemp("work"), config)
+    yield built
+    built.pool.close()
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .config import Config
@@ -62,13 +64,9 @@ def run_validate(config: Config) -> int:
 
 
 def run_build(config: Config):
-    from .dumps import write_release
-    from .pipeline import load_and_validate
-    from .store import build_store
+    from .pipeline import build_release
 
-    dataset, report = load_and_validate(config)
-    store = build_store(dataset, path=config.store_path)
-    release = write_release(store, report, config)
+    release = build_release(config)
     print(f"release {release.version} written to {release.directory}")
     return release
 
@@ -81,8 +79,10 @@ def run_serve(config: Config, release) -> None:
     from .workers import start_pool
 
     release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
-    app = create_app(config, Releases(release))
+    releases = Releases(release)
+    app = create_app(config, releases)
     server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload, args=(config, releases)).start())
     print(f"serving on http://{config.host}:{server.effective_port}/", flush=True)
     try:
         server.run()
@@ -90,7 +90,40 @@ def run_serve(config: Config, release) -> None:
         pass
     finally:
         server.close()
-        release.pool.close()
+        releases.current.pool.close()
+
+
+_reloading = threading.Lock()
+
+
+def reload(config: Config, releases) -> bool:
+    """Build the data folder anew and switch to it; on any failure keep serving the current release.
+
+    Sent by SIGHUP. A reload that arrives while one runs is skipped.
+    """
+    from .pipeline import build_release
+    from .workers import start_pool
+
+    if not _reloading.acquire(blocking=False):
+        log.warning("reload skipped: one is already running")
+        return False
+    try:
+        try:
+            release = build_release(config)
+            release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
+        except ShapesViolated as exc:
+            log.error("reload refused, still serving %s: %s\n%s", releases.current.version, exc, exc.report.text())
+            return False
+        except Exception:
+            log.exception("reload failed, still serving %s", releases.current.version)
+            return False
+        previous = releases.switch(release)
+        if previous.pool is not None:
+            previous.pool.close()
+        log.info("now serving release %s (was %s)", release.version, previous.version)
+        return True
+    finally:
+        _reloading.release()
 
 
 if __name__ == "__main__":

@@ -11,11 +11,9 @@ from waitress.server import create_server
 
 from server import create_app
 from server.config import Config
-from server.dumps import write_release
-from server.pipeline import load_and_validate
+from server.pipeline import build_release
 from server.release import Release
 from server.state import Releases
-from server.store import build_store
 from server.workers import start_pool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +21,6 @@ MINI = Path(__file__).resolve().parent / "data" / "mini"
 # The project folder the server tests are built from.
 TEST_ROOT = MINI
 BASE_IRI = "https://mic-ict.example.org/"
-
-
-def build_release(config: Config) -> Release:
-    dataset, report = load_and_validate(config)
-    return write_release(build_store(dataset), report, config)
 
 
 @pytest.fixture(scope="session")

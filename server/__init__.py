@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dumps, errors, home, resources, sparql
+from . import dataset
+from . import dumps
+from . import errors
+from . import home
+from . import resources
+from . import sparql
 from .config import Config
 from .state import Releases
 
@@ -16,6 +21,7 @@ def create_app(config: Config, releases: Releases) -> Flask:
     app.register_blueprint(home.make_blueprint(releases, config))
     app.register_blueprint(sparql.make_blueprint(releases, config))
     app.register_blueprint(dumps.make_blueprint(releases, config))
+    app.register_blueprint(dataset.make_blueprint(releases, config))
     app.register_blueprint(resources.make_blueprint(releases, config))
     errors.register_error_handlers(app)
     return app

@@ -1,19 +1,453 @@
-"""Placeholder: being written."""
+"""Releases: each build's dumps and descriptions, written once; served at /download/.
+
+A release is one content of the data graphs. Its version is
+``{YYYYMMDD}-{hash8}``: the UTC date of its first build and the first 8 hex
+digits of the SHA-256 of the data's canonical N-Quads (sorted lines, blank
+nodes canonicalised with RDFC-1.0 if there are any). The hash covers the data
+graphs only, not ``graph/dataset``, which describes the release and so carries
+its version (see dataset.py).
+
+Layout under ``config.release_dir``::
+
+    releases/index.json            every release in build order: version, hash, built_at, previous, files
+    releases/{version}/            one folder per release, never deleted
+        mic-ict-strategy.{ttl,nt,jsonld}[.gz]   the union of all graphs (triples)
+        mic-ict-strategy.{trig,nq}[.gz]         every named graph (quads)
+        validation-report.ttl   void.ttl   changelog.json   changes-{added,removed}.nq
+        SHA256SUMS   manifest.json
+
+Building data whose hash is already in the index reuses that release: nothing
+is written, and the store gets the release's ``graph/dataset`` back from its
+``void.ttl``. A release is written into a hidden folder first and renamed into
+place, so a crash never leaves a half-written release in the index.
+
+The change log compares the data quads with those of the release built just
+before (the last one in the index); an unchanged graph makes no new release.
+Gzip files are written with mtime 0, so equal content gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import jsonify
+from flask import render_template
+from flask import send_file
+from pyoxigraph import CanonicalizationAlgorithm
+from pyoxigraph import Dataset
+from pyoxigraph import NamedNode
+from pyoxigraph import RdfFormat
+from pyoxigraph import parse
+from pyoxigraph import serialize
+
+from .config import Config
+from .dataset import BYTE_SIZE
+from .dataset import DUMPS
+from .dataset import as_quads
+from .dataset import count_dataset
+from .dataset import dataset_graph
+from .dataset import describe_dataset
+from .dataset import size_triples
+from .dataset import sort_triples
+from .describe import output_prefixes
+from .release import Release
+from .state import Releases
+from .validate import ValidationReport
+from .vocab import Iris
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
+
+log = logging.getLogger(__name__)
+
+RELEASES = "releases"
+INDEX = "index.json"
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+REPORT = "validation-report.ttl"
+VOID_FILE = "void.ttl"
+CHANGELOG = "changelog.json"
+ADDED = "changes-added.nq"
+REMOVED = "changes-removed.nq"
+DUMPS_NQ = next(dump.name for dump in DUMPS if dump.name.endswith(".nq"))
+VERSION_PATTERN = re.compile(r"^\d{8}-[0-9a-f]{8}$")
+CURRENT_MAX_AGE = 300  # /download/{file} follows the current release
+ARCHIVE_MAX_AGE = 365 * 24 * 3600  # /download/releases/{version}/{file} never changes
+
+MEDIA_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".jsonld": "application/ld+json",
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".gz": "application/gzip",
+    ".json": "application/json",
+}
+TITLES = {dump.name: dump.title for dump in DUMPS} | {
+    REPORT: "SHACL validation report (Turtle)",
+    VOID_FILE: "VoID and DCAT description (Turtle)",
+    CHANGELOG: "Change log summary (JSON)",
+    ADDED: "Quads added since the previous release (N-Quads)",
+    REMOVED: "Quads removed since the previous release (N-Quads)",
+    SUMS: "SHA-256 of every file (sha256sum -c)",
+    MANIFEST: "Version, build time and files (JSON)",
+}
 
 
-def make_blueprint(releases, config):
-    bp = Blueprint("dumps", __name__)
-    bp.add_url_rule("/download/", "index", lambda: "todo")
-    return bp
+def media_type_of(name: str) -> str:
+    """The media type a release file is served with.
+
+    >>> media_type_of("mic-ict-strategy.nq.gz")
+    'application/gzip'
+    >>> media_type_of("SHA256SUMS")
+    'text/plain'
+    """
+    return MEDIA_TYPES.get(Path(name).suffix, "text/plain")
 
 
-def write_release(store, report, config):
-    from datetime import UTC, datetime
+# --- content and change log -------------------------------------------------
 
-    from .release import Release
-    from .vocab import Iris
 
-    config.release_dir.mkdir(parents=True, exist_ok=True)
-    return Release("dev", store, report, Iris(config.base_iri), config.release_dir, datetime.now(UTC))
+def canonical_lines(nquads: bytes, *, exclude_graph: NamedNode | None = None) -> list[bytes]:
+    """The sorted, canonical N-Quads lines of a dataset, without `exclude_graph`.
+
+    Without blank nodes the engine's N-Quads lines are already canonical; with
+    them, the quads are relabelled by RDFC-1.0 first, so that isomorphic data
+    gives equal lines.
+    """
+    if b"_:" not in nquads:
+        lines = (line.strip() for line in nquads.split(b"\n"))
+        end = f"<{exclude_graph.value}> .".encode() if exclude_graph is not None else None
+        return sorted({line for line in lines if line and not (end and line.endswith(end))})
+    dataset = Dataset(quad for quad in parse(nquads, format=RdfFormat.N_QUADS) if quad.graph_name != exclude_graph)
+    dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted({line.strip().encode() for line in str(dataset).split("\n") if line.strip()})
+
+
+def content_hash(lines: list[bytes]) -> str:
+    """SHA-256 (hex) of canonical N-Quads lines, one per line."""
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line + b"\n")
+    return digest.hexdigest()
+
+
+def diff_lines(previous: list[bytes], current: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """(added, removed) between two lists of canonical lines, each sorted.
+
+    >>> diff_lines([b"a", b"b"], [b"b", b"c"])
+    ([b'c'], [b'a'])
+    """
+    before, after = set(previous), set(current)
+    return sorted(after - before), sorted(before - after)
+
+
+# --- the release index ------------------------------------------------------
+
+
+def read_index(releases_dir: Path) -> list[dict]:
+    """The releases recorded under `releases_dir`, oldest first; [] if none."""
+    path = releases_dir / INDEX
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["releases"]
+
+
+def _write_index(releases_dir: Path, entries: list[dict]) -> None:
+    partial = releases_dir / (INDEX + ".partial")
+    partial.write_text(json.dumps({"releases": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, releases_dir / INDEX)
+
+
+# --- writing ----------------------------------------------------------------
+
+
+def _file_info(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest(), "media_type": media_type_of(path.name)}
+
+
+def _gzip(path: Path) -> Path:
+    """Write `path`.gz reproducibly (no name, mtime 0)."""
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as source, target.open("wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped:
+            shutil.copyfileobj(source, zipped, 1 << 20)
+    return target
+
+
+UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+
+
+def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
+    """Write every dump of DUMPS into `directory`; return their paths.
+
+    Triples formats get the union of the graphs, deduplicated by the engine's
+    CONSTRUCT and sorted so subjects group; quads formats keep the graphs.
+    """
+    prefixes = output_prefixes(iris)
+    written = []
+    for dump in DUMPS:
+        if dump.gzip:
+            continue
+        path = directory / dump.name
+        format = RdfFormat.from_media_type(dump.media_type)
+        if format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
+            store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+        else:
+            serialize(store.query(UNION, use_default_graph_as_union=True), path, format, prefixes=prefixes)
+        written += [path, _gzip(path)]
+    return written
+
+
+def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
+    with path.open("wb") as handle:
+        for line in lines:
+            handle.write(line + b"\n")
+
+
+def write_changelog(
+    directory: Path,
+    *,
+    version: str,
+    previous: dict | None,
+    current: list[bytes],
+    releases_dir: Path,
+    exclude_graph: NamedNode,
+) -> list[Path]:
+    """Write changelog.json and, when there is a previous release, the added/removed quads."""
+    summary: dict = {"version": version, "previous": None, "added": None, "removed": None}
+    written = [directory / CHANGELOG]
+    if previous is not None:
+        nquads = (releases_dir / previous["version"] / DUMPS_NQ).read_bytes()
+        added, removed = diff_lines(canonical_lines(nquads, exclude_graph=exclude_graph), current)
+        _write_lines(directory / ADDED, added)
+        _write_lines(directory / REMOVED, removed)
+        summary.update(previous=previous["version"], added=len(added), removed=len(removed))
+        summary["files"] = {"added": ADDED, "removed": REMOVED}
+        written += [directory / ADDED, directory / REMOVED]
+    (directory / CHANGELOG).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return written
+
+
+def write_release(store: Store, report: ValidationReport, config: Config) -> Release:
+    """Make `store` a release: version it, add its description, write its files once.
+
+    The store gets graph ``graph/dataset`` (the VoID/DCAT description). If the
+    data's hash is already in the index, that release is reused as it is.
+
+    :raises OSError: if the release folder cannot be written.
+    """
+    iris = Iris(config.base_iri)
+    graph = dataset_graph(iris)
+    if store.contains_named_graph(graph):
+        store.remove_graph(graph)
+    lines = canonical_lines(store.dump(format=RdfFormat.N_QUADS))
+    digest = content_hash(lines)
+    releases_dir = config.release_dir / RELEASES
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    index = read_index(releases_dir)
+    for entry in index:
+        if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
+            return _reuse(store, report, iris, releases_dir / entry["version"], entry)
+
+    built_at = datetime.now(UTC).replace(microsecond=0)
+    version = f"{built_at:%Y%m%d}-{digest[:8]}"
+    previous = index[-1] if index else None
+    first_issued = datetime.fromisoformat(index[0]["built_at"]) if index else built_at
+    description = describe_dataset(
+        count_dataset(store, iris),
+        iris=iris,
+        version=version,
+        built_at=built_at,
+        first_issued=first_issued,
+        previous=previous["version"] if previous else None,
+        dumps=DUMPS,
+    )
+    store.extend(as_quads(description, graph))
+
+    partial = releases_dir / f".{version}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    written = write_dumps(store, partial, iris=iris)
+    report.graph.serialize(partial / REPORT, format="turtle")
+    files = {path.name: _file_info(path) for path in written}
+    serialize(
+        sort_triples(description + size_triples(iris, files, DUMPS)),
+        partial / VOID_FILE,
+        RdfFormat.TURTLE,
+        prefixes=output_prefixes(iris),
+    )
+    written += [partial / REPORT, partial / VOID_FILE]
+    written += write_changelog(
+        partial, version=version, previous=previous, current=lines, releases_dir=releases_dir, exclude_graph=graph
+    )
+    files = {path.name: _file_info(path) for path in written}
+    (partial / SUMS).write_text("".join(f"{files[name]['sha256']}  {name}\n" for name in sorted(files)))
+    files[SUMS] = _file_info(partial / SUMS)
+    manifest = {
+        "version": version,
+        "built_at": built_at.isoformat(),
+        "hash": digest,
+        "previous": previous["version"] if previous else None,
+        "files": files,
+    }
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    files[MANIFEST] = _file_info(partial / MANIFEST)
+
+    directory = releases_dir / version
+    shutil.rmtree(directory, ignore_errors=True)  # an orphan of a crashed build: it is not in the index
+    os.replace(partial, directory)
+    entry = {key: manifest[key] for key in ("version", "built_at", "hash", "previous")} | {"files": files}
+    _write_index(releases_dir, [*index, entry])
+    log.info(
+        "release %s: %d data quads, %d files, %d bytes",
+        version,
+        len(lines),
+        len(files),
+        sum(info["size"] for info in files.values()),
+    )
+    return Release(version, store, report, iris, directory, built_at, files)
+
+
+def _reuse(store: Store, report: ValidationReport, iris: Iris, directory: Path, entry: dict) -> Release:
+    """Serve a release built before: put its description back into the store."""
+    description = [
+        quad for quad in parse(path=directory / VOID_FILE, format=RdfFormat.TURTLE) if quad.predicate != BYTE_SIZE
+    ]
+    store.extend(as_quads(description, dataset_graph(iris)))
+    log.info("release %s reused: the data is unchanged", entry["version"])
+    built_at = datetime.fromisoformat(entry["built_at"])
+    return Release(entry["version"], store, report, iris, directory, built_at, dict(entry["files"]))
+
+
+# --- serving ----------------------------------------------------------------
+
+
+class History:
+    """The index of the releases beside the current one, re-read when the file changes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seen: tuple[Path, int] | None = None
+        self._entries: list[dict] = []
+
+    def entries(self, release: Release) -> list[dict]:
+        path = release.directory.parent / INDEX
+        try:
+            stamp = (path, path.stat().st_mtime_ns)
+        except OSError:
+            return []
+        with self._lock:
+            if stamp != self._seen:
+                self._entries, self._seen = read_index(path.parent), stamp
+            return self._entries
+
+
+def _send(directory: Path, name: str, info: dict, built_at: datetime | str, *, archive: bool) -> Response:
+    if isinstance(built_at, str):
+        built_at = datetime.fromisoformat(built_at)
+    response = send_file(
+        directory / name,
+        mimetype=info["media_type"],
+        conditional=True,
+        etag=info["sha256"],
+        last_modified=built_at,
+        max_age=ARCHIVE_MAX_AGE if archive else CURRENT_MAX_AGE,
+        download_name=name,
+    )
+    if archive:
+        response.cache_control.immutable = True
+    return response
+
+
+def _changelog(directory: Path, files: dict) -> dict | None:
+    if CHANGELOG not in files:
+        return None
+    return json.loads((directory / CHANGELOG).read_text(encoding="utf-8"))
+
+
+def make_blueprint(releases: Releases, config: Config) -> Blueprint:
+    """Blueprint "dumps": /download/ (page), /download/index.json, and the release files.
+
+    Files are found by name in the release's file list, never by the path
+    the client sent.
+    """
+    blueprint = Blueprint("dumps", __name__)
+    history = History()
+
+    @blueprint.after_request
+    def _cors(response: Response) -> Response:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    def listing(release: Release) -> dict:
+        past = [entry for entry in history.entries(release) if entry["version"] != release.version]
+        return {
+            "current": {"version": release.version, "built_at": release.built_at.isoformat(), "files": release.files},
+            "releases": [
+                {key: entry[key] for key in ("version", "built_at", "previous", "files")} for entry in reversed(past)
+            ],
+        }
+
+    @blueprint.get("/download/")
+    def index():
+        release = releases.current
+        data = listing(release)
+        return render_template(
+            "downloads.html",
+            release=release,
+            files=sorted(release.files.items(), key=lambda item: _order(item[0])),
+            titles=TITLES,
+            past=data["releases"],
+            changelog=_changelog(release.directory, release.files),
+        )
+
+    @blueprint.get("/download/index.json")
+    def index_json():
+        return jsonify(listing(releases.current))
+
+    @blueprint.get("/download/<name>")
+    def current_file(name: str):
+        release = releases.current
+        info = release.files.get(name)
+        if info is None:
+            abort(404)
+        return _send(release.directory, name, info, release.built_at, archive=False)
+
+    @blueprint.get("/download/releases/<version>/<name>")
+    def archived_file(version: str, name: str):
+        release = releases.current
+        if not VERSION_PATTERN.match(version):
+            abort(404)
+        entry = next((e for e in history.entries(release) if e["version"] == version), None)
+        if entry is None or name not in entry["files"]:
+            abort(404)
+        directory = release.directory.parent / entry["version"]
+        return _send(directory, name, entry["files"][name], entry["built_at"], archive=True)
+
+    return blueprint
+
+
+def _order(name: str) -> tuple[int, str]:
+    """Dumps first in DUMPS order, then the other files by name."""
+    names = [dump.name for dump in DUMPS]
+    return (names.index(name), "") if name in names else (len(names), name)

@@ -92,6 +92,8 @@ class ShapesViolated(BuildError):
 def _wants(kind: str) -> bool:
     path = request.path
     accept = request.headers.get("Accept", "")
+    if path.endswith(".html"):
+        return False
     if kind == "json":
         return path.endswith((".json", ".jsonld")) or path.startswith(("/sparql", "/api")) and (
             "json" in accept or "html" not in accept

@@ -116,6 +116,9 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
     else:
         store = Store()
         store.load(path=str(source.nquads_path), format=RdfFormat.N_QUADS)
+        # The default graph is the merge of the named graphs: a set, so a triple two
+        # passages state is counted once (pyoxigraph's union option would repeat it).
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     connection.send(("ready", len(store)))
     while True:
         try:
@@ -128,8 +131,6 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
             if job.default_graphs or job.named_graphs:
                 options["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
                 options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs]
-            else:
-                options["use_default_graph_as_union"] = True
             try:
                 result = store.query(job.query, **options)
             except SyntaxError as exc:
@@ -374,21 +375,14 @@ def _answer(message: tuple) -> QueryAnswer:
 
 
 def start_pool(store, directory: Path, config) -> QueryPool:
-    """Start the worker pool for a release: workers load `store`'s quads, dumped once into `directory`.
-
-    An on-disk store (``config.store_path``) is opened read-only by each worker instead.
-    """
+    """Start the worker pool for a release: workers load `store`'s quads, dumped once into `directory`."""
     from pyoxigraph import RdfFormat
 
-    if config.store_path is not None:
-        source = DataSource(store_path=config.store_path)
-    else:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "store.nq"
-        store.dump(str(path), RdfFormat.N_QUADS)
-        source = DataSource(nquads_path=path)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "store.nq"
+    store.dump(str(path), RdfFormat.N_QUADS)
     return QueryPool(
-        source,
+        DataSource(nquads_path=path),
         size=config.workers,
         timeout_s=config.query_timeout_s,
         queue_timeout_s=config.queue_timeout_s,

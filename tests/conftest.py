@@ -19,7 +19,7 @@ from server.workers import start_pool
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini"
 # The project folder the server tests are built from.
-TEST_ROOT = MINI
+TEST_ROOT = ROOT
 BASE_IRI = "https://mic-ict.example.org/"
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 from rdflib import Graph
 from rdflib.namespace import SH
@@ -97,3 +98,33 @@ def test_serve_subprocess_answers_on_the_port_it_prints(tmp_path):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+BROKEN = sorted((ROOT / "tests" / "data" / "broken").glob("*.ttl"))
+
+
+def copy_bundled_project(tmp_path):
+    target = tmp_path / "bundled"
+    for folder in ("ontology", "data", "shapes", "source", "links"):
+        shutil.copytree(ROOT / folder, target / folder)
+    return target
+
+
+def test_validate_passes_on_the_bundled_graph(tmp_path, capsys):
+    assert main(["validate", "--build-dir", str(tmp_path / "b")], {}) == 0
+    assert "conforms to every shape" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fixture", BROKEN[:: max(1, len(BROKEN) // 6)], ids=lambda path: path.stem)
+def test_validate_command_fails_on_a_broken_fixture_naming_the_resource(fixture, tmp_path, capsys):
+    project = copy_bundled_project(tmp_path)
+    shutil.copy(fixture, project / "data" / "broken.ttl")
+    code = main(["validate", "--root", str(project), "--build-dir", str(tmp_path / "b")], {})
+    out = capsys.readouterr().out
+    focus = next(line.split(":", 1)[1].strip() for line in fixture.read_text("utf-8").splitlines()
+                 if line.startswith("# focus:"))
+    assert code == 1
+    assert out.splitlines()[0].startswith(tuple(f"{n} violation" for n in range(1, 100)))
+    if focus != "_:blank":
+        assert f"/{focus}>" in out
+    assert (tmp_path / "b" / "validation-report.ttl").is_file()

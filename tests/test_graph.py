@@ -12,13 +12,25 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, PROV, RDF, RDFS, SH, SKOS, VOID
+from rdflib import BNode
+from rdflib import Graph
+from rdflib import Literal
+from rdflib import URIRef
+from rdflib.namespace import OWL
+from rdflib.namespace import PROV
+from rdflib.namespace import RDF
+from rdflib.namespace import RDFS
+from rdflib.namespace import SH
+from rdflib.namespace import SKOS
+from rdflib.namespace import VOID
 
 from server.config import Config
 from server.load import load_sources
-from server.sources import find_shapes, find_sources
-from server.validate import load_shapes, union_graph, validate_graph
+from server.sources import find_shapes
+from server.sources import find_sources
+from server.validate import load_shapes
+from server.validate import union_graph
+from server.validate import validate_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).resolve().parent / "data" / "broken"
@@ -120,9 +132,14 @@ def test_broken_fixture_makes_its_shape_fire(fixture, union, shapes):
 
     hits = [r for f, p, r in results if focus_matches(f) and path_matches(p)]
     assert hits, f"expected a violation at {focus} {where}; got:\n{report.text()}"
+    text = report.text()  # what `validate` prints: the resource, the property, what is wrong
     for hit in hits:
         assert report.graph.value(hit, SH.resultSeverity) == SH.Violation
-        assert str(report.graph.value(hit, SH.resultMessage) or ""), "a violation needs a plain-English message"
+        message = str(report.graph.value(hit, SH.resultMessage) or "")
+        assert message, "a violation needs a plain-English message"
+        assert any(message in line and "Violation" in line for line in text.splitlines()), text
+    if focus != "_:blank":
+        assert f"<{BASE}{focus}>" in text
 
 
 # ---------------------------------------------------------------- passages and provenance
@@ -276,7 +293,7 @@ def test_terms_used_in_the_data_have_ja_and_en_labels_in_the_ontology(dataset):
     onto = graph(dataset, "ontology")
     used = set()
     for g in data_graphs(dataset):
-        for s, p, o in g:
+        for _s, p, o in g:
             used.add(p)
             if p == RDF.type:
                 used.add(o)

@@ -2,7 +2,11 @@
 
 import dataclasses
 import re
+import shlex
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from server.config import Config
 
@@ -30,3 +34,26 @@ def test_ci_runs_the_readme_test_command():
 def test_every_setting_is_documented_in_readme():
     for field in dataclasses.fields(Config):
         assert f"LOD_{field.name.upper()}" in README, field.name
+
+
+def readme_curl_examples() -> list[str]:
+    lines = []
+    for block in re.findall(r"```sh\n(.+?)\n```", README, flags=re.S)[2:]:
+        lines += [line.split("  #")[0].strip() for line in block.splitlines() if line.startswith("curl ")]
+    return lines
+
+
+def test_readme_has_curl_examples_for_each_endpoint():
+    joined = "\n".join(readme_curl_examples())
+    for path in ("/sparql", "/id/", "/ontology", "/download/", "/.well-known/void"):
+        assert path in joined, path
+
+
+@pytest.mark.parametrize("example", readme_curl_examples())
+def test_readme_curl_example_answers_as_shown(example, live_server, tmp_path):
+    """Each curl line of README, run as written against a live server, succeeds."""
+    argv = shlex.split(example.replace("http://127.0.0.1:8080", live_server.url))
+    argv[1:1] = ["--silent", "--show-error", "--fail", "--max-time", "20", "--output", str(tmp_path / "body")]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "body").stat().st_size > 0

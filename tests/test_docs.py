@@ -57,3 +57,11 @@ def test_readme_curl_example_answers_as_shown(example, live_server, tmp_path):
     done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "body").stat().st_size > 0
+
+
+def test_readme_provenance_query_finds_the_passage_and_its_text(client):
+    query = re.search(r"```sparql\n(.+?)\n```", README, flags=re.S).group(1)
+    response = client.get("/sparql", query_string={"query": query})
+    rows = response.get_json()["results"]["bindings"]
+    assert [row["passage"]["value"].rsplit("/", 1)[-1] for row in rows] == ["F5"]
+    assert "恒久的な基金を設置" in rows[0]["text"]["value"]

@@ -8,6 +8,7 @@ from . import dataset
 from . import dumps
 from . import errors
 from . import home
+from . import ratelimit
 from . import resources
 from . import sparql
 from .config import Config
@@ -24,4 +25,5 @@ def create_app(config: Config, releases: Releases) -> Flask:
     app.register_blueprint(dataset.make_blueprint(releases, config))
     app.register_blueprint(resources.make_blueprint(releases, config))
     errors.register_error_handlers(app)
+    ratelimit.install_rate_limit(app, rate=config.rate_limit_per_s, burst=config.rate_limit_burst)
     return app

@@ -81,7 +81,7 @@ def run_serve(config: Config, release) -> None:
     release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
     releases = Releases(release)
     app = create_app(config, releases)
-    server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    server = create_server(app, **server_options(config))
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload, args=(config, releases)).start())
     print(f"serving on http://{config.host}:{server.effective_port}/", flush=True)
     try:
@@ -91,6 +91,27 @@ def run_serve(config: Config, release) -> None:
     finally:
         server.close()
         releases.current.pool.close()
+
+
+def server_options(config: Config) -> dict:
+    """waitress settings: address, threads, and the caps on connections, heads and bodies."""
+    options = {
+        "host": config.host,
+        "port": config.port,
+        "threads": config.threads,
+        "connection_limit": config.max_connections,
+        "max_request_header_size": config.max_header_bytes,
+        "max_request_body_size": config.max_query_bytes + 4096,
+        "channel_timeout": 60,
+        "ident": "mic-lod",
+    }
+    if config.trusted_proxy:
+        options.update(
+            trusted_proxy=config.trusted_proxy,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+            clear_untrusted_proxy_headers=True,
+        )
+    return options
 
 
 _reloading = threading.Lock()

@@ -31,24 +31,36 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message says which and why."""
 
 
+def setting(default, help: str, *, factory=None):
+    """A Config field with the help text its flag and the README show."""
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Config:
-    root: Path = dataclasses.field(default_factory=default_root)
-    base_iri: str = DEFAULT_BASE_IRI
-    host: str = "127.0.0.1"
-    port: int = 8080
-    build_dir: Path | None = None
-    store_path: Path | None = None
-    threads: int = 8
-    workers: int = 2
-    query_timeout_s: float = 30.0
-    queue_timeout_s: float = 10.0
-    max_results: int = 100_000
-    max_result_bytes: int = 50_000_000
-    max_query_bytes: int = 100_000
-    max_query_depth: int = 64
-    service_allowlist: str = ""
-    log_level: str = "INFO"
+    root: Path = setting(None, "project folder with ontology/, data/, shapes/", factory=default_root)
+    base_iri: str = setting(DEFAULT_BASE_IRI, "base of every minted IRI; ends in /")
+    host: str = setting("127.0.0.1", "address to listen on")
+    port: int = setting(8080, "port to listen on, 0 for any free one")
+    build_dir: Path | None = setting(None, "where build writes releases (default: ROOT/_build)")
+    store_path: Path | None = setting(None, "on-disk store folder, for large data")
+    threads: int = setting(8, "HTTP server threads")
+    workers: int = setting(4, "query worker processes")
+    query_timeout_s: float = setting(30.0, "deadline of one query, in seconds")
+    queue_timeout_s: float = setting(10.0, "longest wait for a free query worker, in seconds")
+    max_results: int = setting(100_000, "most result rows returned")
+    max_result_bytes: int = setting(50_000_000, "largest serialised result")
+    max_query_bytes: int = setting(100_000, "largest query text or request body")
+    max_query_depth: int = setting(64, "deepest nesting of brackets in a query")
+    service_allowlist: str = setting("", "endpoints a SERVICE clause may call (IRIs, space- or comma-separated)")
+    rate_limit_per_s: float = setting(20.0, "requests a second per client after the burst; 0 turns it off")
+    rate_limit_burst: int = setting(60, "requests a client may make at once")
+    max_header_bytes: int = setting(16_384, "largest request line and headers")
+    max_connections: int = setting(200, "open connections at most")
+    trusted_proxy: str = setting("", "address of a reverse proxy whose X-Forwarded-* headers are trusted")
+    log_level: str = setting("INFO", "logging level")
 
     @property
     def ontology_dir(self) -> Path:
@@ -97,6 +109,8 @@ class Config:
             raise ConfigError("timeouts must be positive")
         if min(self.max_results, self.max_result_bytes, self.max_query_bytes, self.max_query_depth) < 1:
             raise ConfigError("limits must be positive")
+        if min(self.max_header_bytes, self.max_connections, self.rate_limit_burst) < 1 or self.rate_limit_per_s < 0:
+            raise ConfigError("header, connection and rate limits must be positive (rate 0 turns the limit off)")
         return self
 
     @classmethod
@@ -125,24 +139,9 @@ class Config:
         return args.command, config.check()
 
 
-_TYPES = {
-    "root": Path,
-    "build_dir": Path,
-    "store_path": Path,
-    "port": int,
-    "threads": int,
-    "workers": int,
-    "query_timeout_s": float,
-    "queue_timeout_s": float,
-    "max_results": int,
-    "max_result_bytes": int,
-    "max_query_bytes": int,
-    "max_query_depth": int,
-}
-
-
 def _convert(name: str, raw: object) -> object:
-    kind = _TYPES.get(name, str)
+    annotation = str({field.name: field.type for field in dataclasses.fields(Config)}[name])
+    kind = Path if "Path" in annotation else {"int": int, "float": float}.get(annotation, str)
     try:
         return kind(raw)  # type: ignore[operator]
     except (TypeError, ValueError) as exc:
@@ -155,28 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish MIC's international ICT strategy as linked open data.",
     )
     parser.add_argument("command", choices=["serve", "validate", "build"])
-    parser.add_argument("--root", help="project folder with ontology/, data/, shapes/ (LOD_ROOT)")
-    parser.add_argument("--base-iri", dest="base_iri", help="base of every minted IRI (LOD_BASE_IRI)")
-    parser.add_argument("--host", help="address to listen on (LOD_HOST)")
-    parser.add_argument("--port", help="port to listen on, 0 for any free one (LOD_PORT)")
-    parser.add_argument("--build-dir", dest="build_dir", help="where build writes the release (LOD_BUILD_DIR)")
-    parser.add_argument("--store-path", dest="store_path", help="on-disk store folder (LOD_STORE_PATH)")
-    parser.add_argument("--threads", help="server threads (LOD_THREADS)")
-    parser.add_argument("--workers", help="query worker processes (LOD_WORKERS)")
-    parser.add_argument("--query-timeout-s", dest="query_timeout_s", help="query deadline (LOD_QUERY_TIMEOUT_S)")
-    parser.add_argument(
-        "--queue-timeout-s", dest="queue_timeout_s", help="longest wait for a free worker (LOD_QUEUE_TIMEOUT_S)"
-    )
-    parser.add_argument("--max-results", dest="max_results", help="result row cap (LOD_MAX_RESULTS)")
-    parser.add_argument(
-        "--max-result-bytes", dest="max_result_bytes", help="result size cap (LOD_MAX_RESULT_BYTES)"
-    )
-    parser.add_argument(
-        "--max-query-depth", dest="max_query_depth", help="bracket nesting cap (LOD_MAX_QUERY_DEPTH)"
-    )
-    parser.add_argument(
-        "--service-allowlist", dest="service_allowlist", help="endpoints SERVICE may call (LOD_SERVICE_ALLOWLIST)"
-    )
-    parser.add_argument("--max-query-bytes", dest="max_query_bytes", help="query size cap (LOD_MAX_QUERY_BYTES)")
-    parser.add_argument("--log-level", dest="log_level", help="logging level (LOD_LOG_LEVEL)")
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        parser.add_argument(flag, dest=field.name, help=f"{field.metadata['help']} (LOD_{field.name.upper()})")
     return parser

@@ -46,7 +46,30 @@ class ServiceFacts:
     default_triples: int
     graphs: dict[str, int]
     prefixes: dict[str, str]
-    max_query_bytes: int
+    limits: dict[str, int | float]
+
+    @property
+    def max_query_bytes(self) -> int:
+        return int(self.limits["maxQueryBytes"])
+
+
+# Each limit of the endpoint: (ontology term, Config field, what a client over it gets).
+LIMITS = (
+    ("queryTimeoutSeconds", "query_timeout_s", "a query past it is stopped: 503"),
+    ("maxResultRows", "max_results", "more rows are cut, marked as truncated (JSON, XML) or refused (CSV, TSV: 413)"),
+    ("maxResultBytes", "max_result_bytes", "a larger answer is refused: 413"),
+    ("maxQueryBytes", "max_query_bytes", "a longer query or body is refused: 413"),
+    ("maxQueryDepth", "max_query_depth", "a query nested deeper is refused: 400"),
+    ("maxHeaderBytes", "max_header_bytes", "a larger request head is refused: 431"),
+    ("rateLimitPerSecond", "rate_limit_per_s", "a client past its burst gets 429 with Retry-After (0: no limit)"),
+    ("rateLimitBurst", "rate_limit_burst", "requests a client may make at once"),
+    ("queueTimeoutSeconds", "queue_timeout_s", "a query that finds no free worker in time gets 503 with Retry-After"),
+)
+
+
+def service_limits(config) -> dict[str, int | float]:
+    """The limits the description states, by ontology term, from the Config."""
+    return {term: getattr(config, field) for term, field, _ in LIMITS}
 
 
 def format_iri(format: RdfFormat | QueryResultsFormat) -> str:
@@ -69,14 +92,16 @@ def comment(facts: ServiceFacts) -> str:
         "Read-only SPARQL 1.1 Query endpoint (SPARQL Update is refused with 403). "
         f"The default graph is the union of the {len(facts.graphs)} named graphs; GRAPH reaches each. "
         f"Queries may use these prefixes without declaring them: {prefixes}. "
-        f"A query longer than {facts.max_query_bytes} bytes is refused with 413."
+        "Limits: "
+        + "; ".join(f"{term} {facts.limits[term]:g}: {effect}" for term, _, effect in LIMITS if term in facts.limits)
+        + "."
     )
 
 
 def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
     """The service description as triples.
 
-    >>> facts = ServiceFacts("http://h/sparql", 3, {"http://e/g": 3}, {"e": "http://e/"}, 100)
+    >>> facts = ServiceFacts("http://h/sparql", 3, {"http://e/g": 3}, {"e": "http://e/"}, {"maxQueryBytes": 100})
     >>> triples = describe_service(facts, Iris("http://e/"))
     >>> any(t.predicate.value.endswith("#endpoint") and t.object.value == "http://h/sparql" for t in triples)
     True
@@ -89,13 +114,14 @@ def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
         Triple(service, _iri(SD.feature), _iri(SD.UnionDefaultGraph)),
         Triple(service, _iri(SD.defaultEntailmentRegime), NamedNode(ENTAILMENT_SIMPLE)),
         Triple(service, _iri(RDFS.comment), Literal(comment(facts), language="en")),
-        Triple(service, NamedNode(iris.term("maxQueryBytes")), _integer(facts.max_query_bytes)),
         Triple(service, _iri(SD.defaultDataset), dataset),
         Triple(dataset, _iri(RDF.type), _iri(SD.Dataset)),
         Triple(dataset, _iri(SD.defaultGraph), default_graph),
         Triple(default_graph, _iri(RDF.type), _iri(SD.Graph)),
         Triple(default_graph, _iri(VOID.triples), _integer(facts.default_triples)),
     ]
+    for term, value in facts.limits.items():
+        triples.append(Triple(service, NamedNode(iris.term(term)), _number(value)))
     for offer in RESULT_OFFERS:
         triples.append(Triple(service, _iri(SD.resultFormat), NamedNode(format_iri(offer.format))))
     for name, count in facts.graphs.items():
@@ -120,6 +146,12 @@ def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
 
 def _iri(term) -> NamedNode:
     return NamedNode(str(term))
+
+
+def _number(value: int | float) -> Literal:
+    if isinstance(value, int) or float(value).is_integer():
+        return _integer(int(value))
+    return Literal(repr(float(value)), datatype=_iri(XSD.decimal))
 
 
 def _integer(value: int) -> Literal:

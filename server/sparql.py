@@ -45,6 +45,7 @@ from .negotiate import choose
 from .service import RESULT_OFFERS
 from .service import ServiceFacts
 from .service import describe_service
+from .service import service_limits
 from .state import Releases
 from .store import READ_ONLY
 from .store import count_triples
@@ -99,7 +100,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     def service_facts(release) -> ServiceFacts:
         default_triples, graphs = triple_counts(release)
         endpoint_url = url_for("sparql.endpoint", _external=True)
-        return ServiceFacts(endpoint_url, default_triples, graphs, release.iris.prefixes(), config.max_query_bytes)
+        return ServiceFacts(endpoint_url, default_triples, graphs, release.iris.prefixes(), service_limits(config))
 
     @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
     def endpoint():

@@ -36,7 +36,8 @@ def release(tmp_path_factory) -> Iterator[Release]:
 @pytest.fixture
 def make_config(tmp_path):
     def make(**overrides) -> Config:
-        values = {"root": TEST_ROOT, "base_iri": BASE_IRI, "build_dir": tmp_path / "build"}
+        # No rate limit unless a test asks for one: tests make many requests from one address.
+        values = {"root": TEST_ROOT, "base_iri": BASE_IRI, "build_dir": tmp_path / "build", "rate_limit_per_s": 0}
         values.update(overrides)
         return Config(**values).check()
 

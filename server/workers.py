@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -192,6 +193,10 @@ def _is_absolute_iri(iri: str) -> bool:
     return True
 
 
+# A query still running after this many seconds is demoted to the lowest CPU priority.
+DEMOTE_AFTER_S = 1.0
+LOWEST_PRIORITY = 19
+
 RESULTS_NAMES = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",
@@ -230,6 +235,7 @@ class _Worker:
         self.process = context.Process(target=_worker_main, args=(source, child), daemon=True)
         self.process.start()
         child.close()
+        self.demoted = False
 
     def wait_ready(self, timeout: float) -> None:
         if not self.connection.poll(timeout):
@@ -238,6 +244,29 @@ class _Worker:
         message = self.connection.recv()
         if message[0] != "ready":  # pragma: no cover - defensive
             raise RuntimeError(f"a query worker failed to start: {message}")
+
+    def wait(self, timeout: float, *, demote_after: float) -> bool:
+        """Wait up to `timeout` s for an answer; a query still running after `demote_after` s
+        gets the lowest CPU priority, so a runaway slows no one else while it runs to its deadline."""
+        if self.connection.poll(demote_after):
+            return True
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWEST_PRIORITY)
+            self.demoted = True
+        except OSError:  # pragma: no cover - the process may just have ended
+            pass
+        return self.connection.poll(max(timeout - demote_after, 0))
+
+    def restore_priority(self) -> bool:
+        """Give a demoted worker its priority back; False if that is not allowed (replace it)."""
+        if not self.demoted:
+            return True
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
+        except OSError:
+            return False
+        self.demoted = False
+        return True
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -302,7 +331,7 @@ class QueryPool:
         healthy = False
         try:
             worker.connection.send(job)
-            if not worker.connection.poll(self.timeout_s):
+            if not worker.wait(self.timeout_s, demote_after=min(DEMOTE_AFTER_S, self.timeout_s)):
                 raise QueryTimedOut(
                     f"The query ran past the {self.timeout_s:g} s deadline and was stopped; "
                     "narrow it or add a LIMIT."
@@ -311,7 +340,7 @@ class QueryPool:
                 message = worker.connection.recv()
             except (EOFError, OSError):
                 raise QueryCrashed("The query engine failed on this query; the service goes on.") from None
-            healthy = True
+            healthy = worker.restore_priority()
             return _answer(message)
         finally:
             self._give_back(worker, healthy)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 import pytest
 from pyoxigraph import RdfFormat
@@ -138,3 +139,23 @@ def test_graph_over_the_byte_cap_is_refused(make_pool):
     with pytest.raises(PublisherError, match="cap of 200 bytes"):
         pool.run(QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", JSON, TURTLE, max_bytes=200))
     assert count_triples(pool) > 0
+
+
+def test_long_query_is_demoted_to_the_lowest_cpu_priority_then_restored(make_pool):
+    pool = make_pool(timeout_s=30)
+    worker = pool._idle.queue[0]
+    pair = "{ ?a ?b ?c . ?d ?e ?f }"
+    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pair} UNION {pair} UNION {pair} UNION {pair} }}"  # seconds of work
+    seen = []
+
+    def watch():
+        for _ in range(100):
+            seen.append(os.getpriority(os.PRIO_PROCESS, worker.process.pid))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    pool.run(job(slow))
+    watcher.join()
+    assert 19 in seen
+    assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == 0

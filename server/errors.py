@@ -44,6 +44,10 @@ class UpdateRefused(PublisherError):
     status = 403
 
 
+class ServiceRefused(PublisherError):
+    status = 403
+
+
 class ResourceNotFound(PublisherError):
     status = 404
 

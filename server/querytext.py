@@ -1,8 +1,17 @@
-"""Checks on SPARQL text made before any engine sees it: nesting depth and update forms."""
+"""Checks on SPARQL text made before any engine sees it: updates, nesting depth, SERVICE.
+
+`check_query` applies the endpoint's policy; the other functions are its parts.
+"""
 
 from __future__ import annotations
 
 import re
+
+from .errors import BadQuery
+from .errors import ServiceRefused
+from .errors import UpdateRefused
+
+READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 _PROLOGUE = re.compile(
@@ -131,3 +140,29 @@ def service_targets(text: str) -> list[str | None]:
                 rest = rest[1:]
             targets.append(rest[0][1] if rest and rest[0][0] == "iri" else None)
     return targets
+
+
+def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str] = frozenset()) -> None:
+    """Refuse text the endpoint must not run: an update, brackets nested past `max_depth`,
+    or a SERVICE clause naming anything but an allow-listed endpoint IRI.
+
+    :raises UpdateRefused: for SPARQL Update.
+    :raises BadQuery: for nesting deeper than `max_depth`.
+    :raises ServiceRefused: for a SERVICE whose endpoint is not allow-listed.
+
+    >>> check_query("SELECT * { SERVICE <http://a/sparql> { ?s ?p ?o } }", max_depth=8)
+    Traceback (most recent call last):
+    server.errors.ServiceRefused: This endpoint does not send queries to other endpoints (SERVICE <http://a/sparql>)...
+    """
+    if is_update(text):
+        raise UpdateRefused(READ_ONLY)
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
+    refused = [target for target in service_targets(text) if target not in allowed_services]
+    if refused:
+        named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)
+        raise ServiceRefused(
+            f"This endpoint does not send queries to other endpoints (SERVICE {named}); "
+            "only endpoints an operator allow-lists may be named, by IRI."
+        )

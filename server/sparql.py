@@ -23,7 +23,6 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint
 from flask import Response
-from flask import render_template
 from flask import request
 from flask import url_for
 from pyoxigraph import serialize
@@ -42,13 +41,15 @@ from .negotiate import RDF_OFFERS
 from .negotiate import RESULTS_OFFERS
 from .negotiate import Offer
 from .negotiate import choose
+from .querytext import READ_ONLY
+from .querytext import check_query
 from .service import RESULT_OFFERS
 from .service import ServiceFacts
 from .service import describe_service
 from .service import service_limits
 from .state import Releases
-from .store import READ_ONLY
 from .store import count_triples
+from .workbench import render_workbench
 from .workers import QueryAnswer
 from .workers import QueryJob
 from .workers import QueryPool
@@ -123,6 +124,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             max_rows=config.max_results,
             max_bytes=config.max_result_bytes,
         )
+        check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
         answer = logged_answer(release.pool, job)
         if as_html:
             return render_page(service_facts(release), query=job.query, results=html_results(answer))
@@ -312,7 +314,6 @@ def describe(facts: ServiceFacts, iris, *, format_name: str | None) -> Response:
 
 
 def render_page(facts: ServiceFacts, *, query: str, results: dict | None) -> Response:
-    """The HTML page: the query form, the results if any, prefixes, dataset and limits."""
-    formats = [(offer.names[0], offer.media_type) for offer in RESULT_OFFERS]
-    html = render_template("sparql.html", facts=facts, query=query, results=results, formats=formats)
+    """The HTML page, the query workbench (see workbench.py): editor, examples, results, prefixes, limits."""
+    html = render_workbench(facts, query=query, results=results)
     return Response(html, content_type=HTML_OFFER.content_type)

@@ -35,13 +35,10 @@ from .errors import BadRequest
 from .errors import NotAcceptable
 from .errors import PublisherError
 from .errors import QueryTimedOut
-from .errors import UpdateRefused
 from .negotiate import DATASET_OFFERS
 from .negotiate import RDF_OFFERS
 from .negotiate import RESULTS_OFFERS
-from .querytext import is_update
 from .querytext import nesting_depth
-from .querytext import service_targets
 from .results import TRUNCATION_SIGNALLED
 from .results import write_boolean
 from .results import write_results
@@ -56,10 +53,6 @@ class QueryCrashed(PublisherError):
 class ServiceBusy(PublisherError):
     status = 503
     headers = {"Retry-After": "5"}
-
-
-class ServiceRefused(PublisherError):
-    status = 403
 
 
 class ResultTooLarge(PublisherError):
@@ -287,7 +280,6 @@ class QueryPool:
         queue_timeout_s: float = 10.0,
         max_depth: int = 64,
         start_timeout_s: float = 120.0,
-        service_allowlist: frozenset[str] = frozenset(),
     ):
         self.source = source
         self.size = size
@@ -295,7 +287,6 @@ class QueryPool:
         self.queue_timeout_s = queue_timeout_s
         self.max_depth = max_depth
         self.start_timeout_s = start_timeout_s
-        self.service_allowlist = service_allowlist
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._closed = False
@@ -307,23 +298,14 @@ class QueryPool:
 
     def run(self, job: QueryJob) -> QueryAnswer:
         """Answer `job` in a worker, or raise the PublisherError that says why not."""
-        if is_update(job.query):
-            raise UpdateRefused("This endpoint is read-only: SPARQL Update is not accepted.")
         depth = nesting_depth(job.query)
-        if depth > self.max_depth:
+        if depth > self.max_depth:  # also checked in front; a crash would cost a worker
             raise BadQuery(
                 f"The query nests brackets {depth} levels deep; this endpoint accepts at most {self.max_depth}."
             )
         for iri in job.default_graphs + job.named_graphs:
             if not _is_absolute_iri(iri):
                 raise BadRequest(f"The graph IRI <{iri}> is not an absolute IRI.")
-        refused = [target for target in service_targets(job.query) if target not in self.service_allowlist]
-        if refused:
-            named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)
-            raise ServiceRefused(
-                f"This endpoint does not send queries to other endpoints (SERVICE {named}); "
-                "only an operator's allow-listed endpoints may be named by IRI."
-            )
         try:
             worker = self._idle.get(timeout=self.queue_timeout_s)
         except queue.Empty:
@@ -416,5 +398,4 @@ def start_pool(store, directory: Path, config) -> QueryPool:
         timeout_s=config.query_timeout_s,
         queue_timeout_s=config.queue_timeout_s,
         max_depth=config.max_query_depth,
-        service_allowlist=config.allowed_services,
     )

@@ -10,6 +10,7 @@ import pytest
 from waitress.server import create_server
 
 from server import create_app
+from server.__main__ import server_options
 from server.config import Config
 from server.pipeline import build_release
 from server.release import Release
@@ -69,8 +70,9 @@ def client(app):
 
 
 class LiveServer:
-    def __init__(self, app):
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    def __init__(self, app, config: Config):
+        options = {**server_options(config), "host": "127.0.0.1", "port": 0, "threads": 8}
+        self.server = create_server(app, **options)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -84,10 +86,26 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
+def live_server(app, config) -> Iterator[LiveServer]:
     """The app served by waitress on 127.0.0.1, on a port the OS chose."""
-    with LiveServer(app) as server:
+    with LiveServer(app, config) as server:
         yield server
+
+
+@pytest.fixture
+def make_live_server(release, make_config):
+    """Start live servers with settings overridden (and optionally another release); stopped after the test."""
+    servers = []
+
+    def make(*, release_override=None, **overrides) -> LiveServer:
+        config = make_config(**overrides)
+        server = LiveServer(create_app(config, Releases(release_override or release)), config)
+        servers.append(server.__enter__())
+        return server
+
+    yield make
+    for server in servers:
+        server.__exit__(None, None, None)
 
 
 class Canary:

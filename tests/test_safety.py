@@ -1,0 +1,329 @@
+"""Attacks on the running server over 127.0.0.1: every threat of the public-endpoint issue.
+
+Each loop here is bounded in count and time and stops by itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from server.pipeline import load_and_validate
+from server.workers import QueryPool
+from tests.conftest import MINI
+from tests.conftest import ROOT
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+INTERNALS = ("Traceback", str(ROOT), "site-packages", 'File "')
+
+
+def sparql(url: str, query: str, **params) -> requests.Response:
+    return requests.get(url + "/sparql", params={"query": query, **params}, timeout=60)
+
+
+def count(url: str) -> int:
+    response = sparql(url, COUNT)
+    assert response.status_code == 200
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def assert_clean_error(response: requests.Response, *statuses: int) -> None:
+    """A 4xx/5xx of the expected kind whose body says what is wrong and shows nothing internal."""
+    assert response.status_code in statuses, (response.status_code, response.text[:300])
+    assert response.text.strip(), "an error needs a message"
+    for internal in INTERNALS:
+        assert internal not in response.text
+
+
+# --- Server-side request forgery ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ ?x ?y ?z . SERVICE ?endpoint {{ ?s ?p ?o }} VALUES ?endpoint {{ <{url}> }} }}",
+        "PREFIX c: <{url}#> SELECT * WHERE {{ SERVICE c: {{ ?s ?p ?o }} }}",
+    ],
+)
+def test_service_clause_reaches_no_host(template, live_server, canary):
+    response = sparql(live_server.url, template.format(url=canary.url))
+    assert_clean_error(response, 403)
+    assert canary.requests == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+        "SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "LOAD <{url}>",
+        "LOAD SILENT <{url}> INTO GRAPH <http://example.org/g>",
+    ],
+)
+def test_dataset_clauses_and_load_fetch_nothing(template, live_server, canary):
+    response = sparql(live_server.url, template.format(url=canary.url))
+    assert response.status_code in (200, 403)
+    assert canary.requests == []
+
+
+def test_owl_imports_are_not_followed_during_validation(tmp_path, canary, make_config):
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    with (project / "ontology" / "mini.ttl").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n<ontology> <http://www.w3.org/2002/07/owl#imports> <{canary.url}> .\n")
+    _dataset, report = load_and_validate(make_config(root=project))
+    assert report.conforms
+    assert canary.requests == []
+
+
+def test_service_allow_listed_by_the_operator_is_reached(make_live_server, canary):
+    server = make_live_server(service_allowlist=canary.url)
+    response = sparql(server.url, f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}")
+    assert response.status_code >= 400  # the canary is no SPARQL endpoint
+    assert len(canary.requests) == 1
+
+
+# --- Writes ------------------------------------------------------------------------------------
+
+INSERT = "INSERT DATA { <http://example.org/a> <http://example.org/b> <http://example.org/c> }"
+WRITES = [
+    ("GET", "/sparql", {"params": {"update": INSERT}}),
+    ("GET", "/sparql", {"params": {"query": INSERT}}),
+    ("POST", "/sparql", {"data": {"update": INSERT}}),
+    ("POST", "/sparql", {"data": {"query": INSERT}}),
+    ("POST", "/sparql", {"data": INSERT.encode(), "headers": {"Content-Type": "application/sparql-update"}}),
+    ("POST", "/sparql", {"data": INSERT.encode(), "headers": {"Content-Type": "application/sparql-query"}}),
+    ("POST", "/sparql", {"data": {"query": "CLEAR ALL"}}),
+    ("POST", "/sparql", {"data": {"query": "DROP DEFAULT"}}),
+    ("PUT", "/sparql", {"data": INSERT.encode()}),
+    ("DELETE", "/sparql", {}),
+    ("PATCH", "/sparql", {"data": INSERT.encode()}),
+    ("PUT", "/id/organization/mic", {"data": b"<a> <b> <c> ."}),
+    ("DELETE", "/id/organization/mic", {}),
+    ("POST", "/id/organization/mic", {"data": b"<a> <b> <c> ."}),
+    ("PUT", "/download/mic-ict-strategy.ttl", {"data": b"<a> <b> <c> ."}),
+    ("DELETE", "/download/mic-ict-strategy.ttl", {}),
+]
+
+
+def test_every_kind_of_write_is_refused_and_the_data_is_unchanged(live_server):
+    before = count(live_server.url)
+    for method, path, options in WRITES:
+        response = requests.request(method, live_server.url + path, timeout=30, **options)
+        assert_clean_error(response, 403, 405)
+    assert count(live_server.url) == before
+    assert requests.get(live_server.url + "/download/mic-ict-strategy.ttl", timeout=30).status_code == 200
+
+
+# --- Runaway queries, crashes and honest answers -----------------------------------------------
+
+
+def test_runaway_query_is_stopped_at_its_deadline_while_others_are_answered(make_live_server, release):
+    pool = QueryPool(release.pool.source, size=3, timeout_s=2.0)
+    try:
+        server = make_live_server(release_override=dataclasses.replace(release, pool=pool), query_timeout_s=2.0)
+        other_statuses: list[int] = []
+        done = threading.Event()
+
+        def other_client():
+            while not done.is_set() and len(other_statuses) < 200:
+                other_statuses.append(sparql(server.url, "ASK { ?s ?p ?o }").status_code)
+
+        client = threading.Thread(target=other_client)
+        client.start()
+        started = time.monotonic()
+        response = sparql(server.url, RUNAWAY)
+        elapsed = time.monotonic() - started
+        done.set()
+        client.join(timeout=30)
+        assert_clean_error(response, 503)
+        assert "deadline" in response.json()["error"]
+        assert elapsed < 10
+        assert other_statuses and set(other_statuses) == {200}
+        assert count(server.url) > 0  # the killed worker was replaced
+    finally:
+        pool.close()
+
+
+def test_deeply_nested_query_is_refused_before_the_engine(live_server):
+    query = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o " + "} " * 3000
+    response = requests.post(live_server.url + "/sparql", data={"query": query}, timeout=30)
+    assert_clean_error(response, 400)
+    assert "levels deep" in response.json()["error"]
+    assert count(live_server.url) > 0
+
+
+def test_query_that_crashes_the_engine_costs_only_a_worker(make_live_server, release):
+    pool = QueryPool(release.pool.source, size=1, max_depth=10**7)
+    try:
+        server = make_live_server(release_override=dataclasses.replace(release, pool=pool), max_query_bytes=10**6,
+                                  max_query_depth=10**7)
+        query = "SELECT * WHERE " + "{" * 50_000 + "}" * 50_000
+        response = requests.post(server.url + "/sparql", data=query.encode(), timeout=60,
+                                 headers={"Content-Type": "application/sparql-query"})
+        assert_clean_error(response, 500)
+        assert "engine failed" in response.json()["error"]
+        assert count(server.url) > 0
+    finally:
+        pool.close()
+
+
+def test_result_cut_at_the_row_cap_says_so(make_live_server):
+    server = make_live_server(max_results=5)
+    response = sparql(server.url, "SELECT * WHERE { ?s ?p ?o }")
+    assert response.status_code == 200
+    assert response.json()["truncated"] is True
+    assert len(response.json()["results"]["bindings"]) == 5
+    assert response.headers["SPARQL-Results-Truncated"] == "rows=5"
+    xml = sparql(server.url, "SELECT * WHERE { ?s ?p ?o }", format="xml")
+    assert "urn:x-sparql-results:truncated" in xml.text
+    assert_clean_error(sparql(server.url, "SELECT * WHERE { ?s ?p ?o }", format="csv"), 413)
+
+
+def test_result_over_the_byte_cap_is_refused(make_live_server):
+    server = make_live_server(max_result_bytes=1000)
+    assert_clean_error(sparql(server.url, "CONSTRUCT WHERE { ?s ?p ?o }"), 413)
+
+
+# --- Huge requests -----------------------------------------------------------------------------
+
+
+def test_query_over_the_size_cap_is_refused(make_live_server):
+    server = make_live_server(max_query_bytes=1000)
+    response = requests.post(server.url + "/sparql", data={"query": "ASK {}" + " " * 2000}, timeout=30)
+    assert_clean_error(response, 413)
+
+
+def test_request_body_over_the_cap_is_refused(make_live_server):
+    server = make_live_server(max_query_bytes=1000)
+    body = b"query=" + b"A" * 50_000
+    response = requests.post(server.url + "/sparql", data=body, timeout=30,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+    assert "Traceback" not in response.text
+
+
+def test_request_head_over_the_cap_is_refused(make_live_server):
+    server = make_live_server(max_header_bytes=4096)
+    response = requests.get(server.url + "/sparql", headers={"X-Padding": "a" * 10_000}, timeout=30)
+    assert response.status_code == 431
+
+
+# --- Floods ------------------------------------------------------------------------------------
+
+
+def test_a_client_past_its_rate_gets_429_with_retry_after(make_live_server):
+    server = make_live_server(rate_limit_per_s=1, rate_limit_burst=5)
+    statuses = [requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=30) for _ in range(12)]
+    assert [r.status_code for r in statuses[:5]] == [200] * 5
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    assert_clean_error(limited[0], 429)
+
+
+def test_overload_is_shed_with_503_not_piled_up(make_live_server, release):
+    pool = QueryPool(release.pool.source, size=1, timeout_s=4.0, queue_timeout_s=0.3)
+    try:
+        server = make_live_server(release_override=dataclasses.replace(release, pool=pool))
+        runaway = threading.Thread(target=sparql, args=(server.url, RUNAWAY))
+        runaway.start()
+        time.sleep(0.5)
+        response = sparql(server.url, "ASK {}")
+        runaway.join(timeout=30)
+        assert_clean_error(response, 503)
+        assert "Retry-After" in response.headers
+    finally:
+        pool.close()
+
+
+# --- Bad input ---------------------------------------------------------------------------------
+
+BAD_PATHS = [
+    "/download/../../etc/passwd",
+    "/download/..%2f..%2fetc%2fpasswd",
+    "/download/%2e%2e/%2e%2e/etc/passwd",
+    "/download/%252e%252e%252fetc%252fpasswd",
+    "/download/releases/..%2f..%2fserver/config.py",
+    "/download/releases/x/..%2F..%2F..%2Fpyproject.toml",
+    "/id/..%2f..%2fpyproject.toml",
+    "/id/organization/%2e%2e/%2e%2e/pyproject.toml",
+    "/id/%00",
+    "/ontology/..%5c..%5cpyproject.toml",
+    "/static/..%2f__init__.py",
+    "/graph/%2e%2e%2f%2e%2e%2fdata",
+]
+
+
+def raw_request(url: str, request_line: bytes, headers: bytes = b"") -> tuple[int, bytes]:
+    """Send a request as raw bytes (no client normalises the path) and return status and body."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request_line + b"\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("path", BAD_PATHS)
+def test_path_traversal_gets_4xx_and_nothing_internal(path, live_server):
+    status, body = raw_request(live_server.url, f"GET {path} HTTP/1.1".encode())
+    assert 400 <= status < 500
+    for internal in INTERNALS + ("root:", "[project]", "def "):
+        assert internal.encode() not in body
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    ["query=%FF%FE", "query=ASK%00%7B%7D", "query=SELEC%20*", "query=", "format=csv&query=ASK{}&query=ASK{}"],
+)
+def test_malformed_requests_get_400_with_a_message(query_string, live_server):
+    status, body = raw_request(live_server.url, f"GET /sparql?{query_string} HTTP/1.1".encode())
+    assert status == 400
+    assert b"error" in body
+    for internal in INTERNALS:
+        assert internal.encode() not in body
+
+
+def test_malformed_query_400_says_where(live_server):
+    response = sparql(live_server.url, "SELECT * WHERE { ?s ?p }")
+    assert_clean_error(response, 400)
+    assert "1:" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        ",".join(f"type{i}/sub{i};q=0.{i % 10}" for i in range(2000)),
+        "*/*;q=abc, ;;;, /, text/",
+        "\u00e9/\u00e9",
+        "application/sparql-results+json;q=" + "9" * 500,
+    ],
+    ids=["2000-entries", "garbage", "non-ascii", "long-q"],
+)
+def test_absurd_accept_headers_get_an_answer_not_a_crash(accept, live_server):
+    response = requests.get(
+        live_server.url + "/sparql", params={"query": "ASK {}"}, headers={"Accept": accept.encode("utf-8")},
+        timeout=30,
+    )
+    assert response.status_code in (200, 406, 431)
+    for internal in INTERNALS:
+        assert internal not in response.text
+
+
+@pytest.mark.parametrize("method", [b"PROPFIND", b"TRACE", b"CONNECT", b"BREW"])
+def test_unknown_methods_get_4xx(method, live_server):
+    status, body = raw_request(live_server.url, method + b" /sparql HTTP/1.1")
+    assert 400 <= status < 500
+    assert b"Traceback" not in body

@@ -1,4 +1,4 @@
-"""`mic-lod build|validate|serve`: turns flags and env into a Config, runs the pipeline or the app.
+"""`mic-lod build|validate|serve|link`: turns flags and env into a Config, runs the pipeline or the app.
 
 Exit codes: 0 success, 1 the graph breaks its shapes, 2 bad settings or source syntax.
 """
@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     try:
         if command == "validate":
             return run_validate(config)
+        if command == "link":
+            return run_link(config, argv)
         release = run_build(config)
         if command == "serve":
             run_serve(config, release)
@@ -61,6 +63,23 @@ def run_validate(config: Config) -> int:
     sys.stdout.write(report.text())
     print(f"SHACL report written to {path}")
     return EXIT_VIOLATIONS if report.violations else 0
+
+
+def run_link(config: Config, argv: Sequence[str]) -> int:
+    """Link a CSV file's names to our IRIs (server/link.py); exit 2 on a bad file, column or type."""
+    from .config import build_parser
+    from .link import LinkError
+    from .link import run_link as link
+
+    args = build_parser().parse_args(list(argv))
+    if not args.input or not args.column:
+        print("mic-lod: link needs an input CSV and --column NAME", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return link(config, input=args.input, column=args.column, type_name=args.link_type, output=args.output)
+    except LinkError as exc:
+        print(f"mic-lod: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def run_build(config: Config):

@@ -123,6 +123,8 @@ class Config:
         """
         parser = build_parser()
         args = parser.parse_args(list(argv))
+        if args.command != "link" and any((args.input, args.column, args.link_type, args.output)):
+            raise ConfigError("an input file, --column, --type and --output belong to the link command")
         values: dict[str, object] = {}
         for field in dataclasses.fields(cls):
             env_name = "LOD_" + field.name.upper()
@@ -153,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mic-lod",
         description="Publish MIC's international ICT strategy as linked open data.",
     )
-    parser.add_argument("command", choices=["serve", "validate", "build"])
+    parser.add_argument("command", choices=["serve", "validate", "build", "link"])
+    parser.add_argument("input", nargs="?", help="link: the CSV file to link ('-' for standard input)")
+    parser.add_argument("--column", help="link: the column holding the names to match")
+    parser.add_argument("--type", dest="link_type", help="link: keep candidates of this class (IRI or name)")
+    parser.add_argument("--output", help="link: where to write the linked CSV (default: standard output)")
     for field in dataclasses.fields(Config):
         flag = "--" + field.name.replace("_", "-")
         parser.add_argument(flag, dest=field.name, help=f"{field.metadata['help']} (LOD_{field.name.upper()})")

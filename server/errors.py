@@ -99,7 +99,7 @@ def _wants(kind: str) -> bool:
     if path.endswith(".html"):
         return False
     if kind == "json":
-        return path.endswith((".json", ".jsonld")) or path.startswith(("/sparql", "/api")) and (
+        return path.endswith((".json", ".jsonld")) or path.startswith(("/sparql", "/api", "/reconcile")) and (
             "json" in accept or "html" not in accept
         )
     if kind == "text":

@@ -1,20 +1,130 @@
-"""Blueprint for the home page: what the dataset is, and where to go from there."""
+"""Blueprint for the home page: what the dataset is, where it comes from, and where to go from there.
+
+The page shows the dataset's title and terms (with the attribution a user
+must give), the number of resources of each class, the latest release and
+its dumps, the SPARQL endpoint, and entry points into the graph:
+organisations, people, the G7 meeting, the Beyond 5G fund and the six themes
+of the meeting. What it shows is read from the store once per release; the
+counts leave out the dataset's own VoID/DCAT description (graph/dataset).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint
 from flask import render_template
+from flask import url_for
 
 from .config import Config
+from .dataset import ATTRIBUTION
+from .dataset import DATASET_GRAPH
+from .dataset import DESCRIPTION
+from .dataset import TITLE
+from .dumps import DUMPS
+from .dumps import TITLES
+from .i18n import choose_language
+from .i18n import pick
+from .pages import PerRelease
+from .pages import fetch_labels
+from .pages import href_of
+from .release import Release
 from .state import Releases
+from .vocab import GRAPH_PATH
+from .vocab import ID_PATH
+
+MEETING = "id/event/g7-digital-tech-ministers-meeting-2023"
+FUND = "id/fund/beyond-5g"
+THEMES = "id/concept/g7-theme"
+
+COUNTS = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+  GRAPH ?g { ?s a ?class }
+  FILTER(STRSTARTS(STR(?s), "$resources") && ?g != <$base$dataset_graph>)
+} GROUP BY ?class ORDER BY DESC(?n) ?class
+"""
+MEMBERS = {
+    "organizations": """SELECT DISTINCT ?s WHERE {
+  ?s a ?type . ?type rdfs:subClassOf* ?organization
+  VALUES ?organization { org:Organization foaf:Organization }
+  FILTER(STRSTARTS(STR(?s), "$resources"))
+}""",
+    "people": """SELECT DISTINCT ?s WHERE { ?s a foaf:Person FILTER(STRSTARTS(STR(?s), "$resources")) }""",
+    "themes": """SELECT DISTINCT ?s WHERE { ?s skos:inScheme <$base$themes> }""",
+}
+PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX org: <http://www.w3.org/ns/org#>
+"""
+
+
+@dataclass(frozen=True)
+class HomeFacts:
+    """What the home page shows of one release.
+
+    :ivar counts: (class IRI, number of resources) pairs, most first.
+    :ivar members: "organizations" / "people" / "themes" -> their IRIs.
+    :ivar labels: IRI -> {language: label} for every IRI above and the fixed entry points.
+    """
+
+    counts: list[tuple[str, int]]
+    members: dict[str, list[str]]
+    labels: dict[str, dict[str, str]]
+
+
+def gather_facts(release: Release) -> HomeFacts:
+    """Count resources by class and find the entry points, from the store of `release`."""
+    base = release.iris.base
+
+    def select(query: str):
+        text = PREFIXES + query.replace("$resources", base + ID_PATH).replace("$themes", THEMES)
+        text = text.replace("$dataset_graph", GRAPH_PATH + DATASET_GRAPH).replace("$base", base)
+        return release.store.query(text, use_default_graph_as_union=True)
+
+    counts = [(row["class"].value, int(row["n"].value)) for row in select(COUNTS)]
+    members = {name: [row["s"].value for row in select(query)] for name, query in MEMBERS.items()}
+    named = {iri for iri, _ in counts} | {iri for found in members.values() for iri in found}
+    named |= {base + MEETING, base + FUND, base + THEMES}
+    return HomeFacts(counts, members, fetch_labels(release, named))
 
 
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
+    """Blueprint "home": the page at /."""
     blueprint = Blueprint("home", __name__)
+    facts = PerRelease(gather_facts)
 
     @blueprint.get("/")
     def index():
         release = releases.current
-        return render_template("home.html", release=release, config=config)
+        lang = choose_language()
+        known = facts.get(release)
+
+        def item(iri: str) -> dict:
+            return {"iri": iri, "href": href_of(release, iri), "label": pick(known.labels.get(iri, {}), lang) or iri}
+
+        def sorted_items(iris: list[str]) -> list[dict]:
+            return sorted((item(iri) for iri in iris), key=lambda i: i["label"])
+
+        base = release.iris.base
+        dump_names = [dump.name for dump in DUMPS if dump.name in release.files]
+        return render_template(
+            "home.html",
+            release=release,
+            config=config,
+            title=pick(TITLE, lang),
+            description=pick(DESCRIPTION, lang),
+            attribution=ATTRIBUTION["ja"],
+            counts=[(item(iri), n) for iri, n in known.counts],
+            organizations=sorted_items(known.members["organizations"]),
+            people=sorted_items(known.members["people"]),
+            themes=sorted_items(known.members["themes"]),
+            meeting=item(base + MEETING),
+            fund=item(base + FUND),
+            scheme=item(base + THEMES),
+            dumps=[(name, TITLES.get(name, name), release.files[name]) for name in dump_names],
+            endpoint=url_for("sparql.endpoint", _external=True),
+            linksets=url_for("linksets.index"),
+        )
 
     return blueprint

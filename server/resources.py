@@ -25,9 +25,10 @@ itself, no 303 redirect.
   elements.
 - An IRI nothing is known about answers 404 in the requested format.
 
-The HTML page is in English or Japanese, by ``Accept-Language`` (English by
-default). Bodies are made once per release, IRI, format and language and
-kept in a bounded cache; the ETag names the release, so a new release
+The HTML page is in English or Japanese: the ``lang`` parameter, else the
+``lang`` cookie, else ``Accept-Language``, else English (see i18n.py).
+Bodies are made once per release, IRI, format and language and kept in a
+bounded cache; the ETag names the release, so a new release
 invalidates every cached copy.
 """
 
@@ -37,6 +38,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Response
@@ -45,7 +47,11 @@ from flask import request
 from pyoxigraph import BlankNode
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
+from rdflib.namespace import FOAF
+from rdflib.namespace import OWL
+from rdflib.namespace import PROV
 from rdflib.namespace import RDF
+from rdflib.namespace import RDFS
 from rdflib.namespace import XSD
 
 from .config import Config
@@ -57,12 +63,17 @@ from .describe import passage_texts
 from .describe import serialize_description
 from .errors import BadRequest
 from .errors import NotAcceptable
+from .i18n import choose_language
 from .negotiate import HTML_OFFER
 from .negotiate import RDF_OFFERS
 from .negotiate import Offer
 from .negotiate import choose
 from .release import Release
 from .state import Releases
+from .views import NEIGHBOURS
+from .views import Edge
+from .views import Node
+from .views import neighbourhood
 from .vocab import Iris
 
 OFFERS: tuple[Offer, ...] = RDF_OFFERS + (HTML_OFFER,)
@@ -147,7 +158,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         if offer is None:
             raise NotAcceptable("This resource is offered as " + ", ".join(o.media_type for o in OFFERS) + ".")
         iri = release.iris.base + stem
-        lang = request.accept_languages.best_match(LANGUAGES, default="en") if offer is HTML_OFFER else ""
+        lang = choose_language() if offer is HTML_OFFER else ""
         key = (release.version, iri, offer.media_type, lang)
         etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
         if etag in request.if_none_match:
@@ -211,6 +222,16 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
 
 # --- the page ---------------------------------------------------------------
 
+# Predicates whose values outside our base are links to other datasets.
+EXTERNAL_LINK_PREDICATES = (
+    str(OWL.sameAs),
+    str(RDFS.seeAlso),
+    "https://schema.org/sameAs",
+    str(FOAF.page),
+    str(FOAF.homepage),
+)
+DERIVED_FROM = str(PROV.wasDerivedFrom)
+
 
 class Terms:
     """Turns RDF terms into what the page shows: a label in the page's language and a link."""
@@ -238,12 +259,14 @@ class Terms:
                 return f"{name}:{local}"
         return iri
 
+    def href(self, iri: str) -> str:
+        path = self.iris.path_of(iri)
+        return local_url(path) if path is not None else iri
+
     def show(self, term) -> dict:
         """A dict for the template: text, and href/title for IRIs, lang/datatype for literals."""
         if isinstance(term, NamedNode):
-            path = self.iris.path_of(term.value)
-            href = local_url(path) if path is not None else term.value
-            return {"text": self.label(term.value), "href": href, "title": term.value}
+            return {"text": self.label(term.value), "href": self.href(term.value), "title": term.value}
         if isinstance(term, Literal):
             datatype = term.datatype.value
             shown = None if datatype in (str(XSD.string), str(RDF.langString)) else self.short(datatype)
@@ -252,9 +275,56 @@ class Terms:
             return {"text": "[blank node]"}
         return {"text": str(term)}  # pragma: no cover - quoted triples are not used
 
+    def order(self, term) -> tuple:
+        """Sort key for the values of one property: the page's language first, then by text."""
+        if isinstance(term, Literal):
+            return (0 if term.language in (self.lang, None, "") else 1, term.value)
+        return (0, self.label(term.value) if isinstance(term, NamedNode) else str(term))
+
+
+def external_link(iri: str) -> dict:
+    """What a link to another dataset shows: the site's name and the IRI.
+
+    >>> external_link("http://www.wikidata.org/entity/Q1")["site"]
+    'Wikidata'
+    >>> external_link("http://hojin-info.go.jp/data/basic/2000012020001")["site"]
+    'gBizINFO / 法人番号'
+    """
+    host = urlsplit(iri).hostname or ""
+    site = next((name for suffix, name in KNOWN_SITES.items() if host == suffix or host.endswith("." + suffix)), host)
+    return {"href": iri, "site": site, "text": iri}
+
+
+KNOWN_SITES = {
+    "wikidata.org": "Wikidata",
+    "hojin-info.go.jp": "gBizINFO / 法人番号",
+    "houjin-bangou.nta.go.jp": "法人番号公表サイト",
+    "iso.org": "ISO",
+    "creativecommons.org": "Creative Commons",
+}
+
+
+def neighbourhood_of(description: Description, terms: Terms, title: str):
+    """The SVG of the resource and what it links to or is linked from (passages left out: the page lists them)."""
+    centre = Node(terms.label(description.iri), None, description.iri)
+    edges = []
+    for statement in description.own + description.inbound:
+        triple = statement.triple
+        outgoing = triple.subject.value == description.iri
+        other = triple.object if outgoing else triple.subject
+        if not isinstance(other, NamedNode) or triple.predicate.value == DERIVED_FROM:
+            continue
+        if triple.predicate.value == str(RDF.type):
+            continue
+        node = Node(terms.label(other.value), terms.href(other.value), other.value)
+        edges.append(Edge(node, terms.label(triple.predicate.value), outgoing))
+    edges.sort(key=lambda e: (not e.outgoing, e.predicate, e.node.label))
+    return neighbourhood(centre, edges, title=title) if edges else None
+
 
 def render_page(release: Release, description: Description, lang: str) -> str:
-    """The resource page: label, types, properties, statements pointing here, where each is stated."""
+    """The resource page: label, types, properties, statements pointing here, external links, and the
+    passages of the source that state them, with their Japanese text."""
     iris = release.iris
     terms = Terms(description, iris, lang)
     statements = description.own + description.inbound
@@ -267,23 +337,60 @@ def render_page(release: Release, description: Description, lang: str) -> str:
             passage = passage_of(graph, iris)
             target = passage or graph
             name = target.rsplit("/", 1)[-1]
-            shown.append({"text": name, "href": local_url(iris.path_of(target) or ""), "title": texts.get(target, "")})
+            anchor = f"#passage-{name}" if passage in texts else None
+            shown.append(
+                {"text": name, "href": local_url(iris.path_of(target) or ""), "title": texts.get(target, ""),
+                 "anchor": anchor}
+            )
         return shown
 
     rdf_type = str(RDF.type)
     own = [s for s in description.own if s.triple.predicate.value != rdf_type]
+    grouped: dict[str, list] = {}
+    for statement in own:
+        grouped.setdefault(statement.triple.predicate.value, []).append(statement)
+    properties = [
+        (
+            terms.show(NamedNode(predicate)),
+            [
+                (terms.show(s.triple.object), sources(s.graphs))
+                for s in sorted(found, key=lambda s: terms.order(s.triple.object))
+            ],
+        )
+        for predicate, found in sorted(grouped.items(), key=lambda item: terms.label(item[0]).casefold())
+    ]
+    external = [
+        {"predicate": terms.show(s.triple.predicate)} | external_link(s.triple.object.value)
+        for s in own
+        if s.triple.predicate.value in EXTERNAL_LINK_PREDICATES
+        and isinstance(s.triple.object, NamedNode)
+        and not iris.is_ours(s.triple.object.value)
+    ]
+    cited = []
+    for passage in sorted(texts):
+        name = passage.rsplit("/", 1)[-1]
+        graph = iris.graph(name)
+        stated = [s for s in statements if graph in s.graphs and s.triple.predicate.value != DERIVED_FROM]
+        facts = sorted({terms.label(s.triple.predicate.value) for s in stated})
+        cited.append({"name": name, "href": local_url(iris.path_of(passage) or ""), "text": texts[passage],
+                      "facts": facts})
     path = iris.path_of(description.iri) or ""
+    title = terms.label(description.iri)
     return render_template(
         "resource.html",
         lang=lang,
         iri=description.iri,
-        title=terms.label(description.iri),
+        title=title,
         types=[terms.show(s.triple.object) for s in description.own if s.triple.predicate.value == rdf_type],
-        properties=[(terms.show(s.triple.predicate), terms.show(s.triple.object), sources(s.graphs)) for s in own],
+        properties=properties,
         inbound=[
             (terms.show(s.triple.subject), terms.show(s.triple.predicate), sources(s.graphs))
             for s in description.inbound
         ],
+        external=external,
+        cited=cited,
+        picture=neighbourhood_of(description, terms, title),
+        max_neighbours=NEIGHBOURS,
         contents=[
             (terms.show(t.subject), terms.show(t.predicate), terms.show(t.object))
             for t in sorted(description.contents, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waitress import wasyncore
 from waitress.server import create_server
 
 from server import create_app
@@ -81,7 +82,9 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.close()
+        # Close from the server's own loop: closing from this thread races it ("Bad file descriptor").
+        self.server.task_dispatcher.shutdown()
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
         self.thread.join(timeout=5)
 
 

@@ -64,6 +64,10 @@ class QueryTooLarge(PublisherError):
     status = 413
 
 
+class ResultTooLarge(PublisherError):
+    status = 413
+
+
 class UnsupportedMediaType(PublisherError):
     status = 415
 

@@ -27,6 +27,8 @@ from flask import request
 from flask import url_for
 from pyoxigraph import serialize
 
+from .answers import QueryAnswer
+from .answers import QueryJob
 from .config import Config
 from .errors import BadRequest
 from .errors import MissingQuery
@@ -50,8 +52,6 @@ from .service import service_limits
 from .state import Releases
 from .store import count_triples
 from .workbench import render_workbench
-from .workers import QueryAnswer
-from .workers import QueryJob
 from .workers import QueryPool
 
 log = logging.getLogger(__name__)

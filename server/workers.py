@@ -26,22 +26,17 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from dataclasses import field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from .answers import QueryAnswer
+from .answers import QueryJob
+from .answers import serialize_answer
 from .errors import BadQuery
 from .errors import BadRequest
-from .errors import NotAcceptable
 from .errors import PublisherError
 from .errors import QueryTimedOut
-from .negotiate import DATASET_OFFERS
-from .negotiate import RDF_OFFERS
-from .negotiate import RESULTS_OFFERS
 from .querytext import nesting_depth
-from .results import TRUNCATION_SIGNALLED
-from .results import write_boolean
-from .results import write_results
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +50,6 @@ class ServiceBusy(PublisherError):
     headers = {"Retry-After": "5"}
 
 
-class ResultTooLarge(PublisherError):
-    status = 413
-
-
 @dataclass(frozen=True)
 class DataSource:
     """What a worker opens: an on-disk store (read-only) or an N-Quads file loaded in memory."""
@@ -67,43 +58,12 @@ class DataSource:
     nquads_path: Path | None = None
 
 
-@dataclass(frozen=True)
-class QueryJob:
-    """One query and how to answer it.
-
-    :ivar results_media_type: media type for SELECT/ASK results, or None if none is acceptable.
-    :ivar graph_media_type: media type for CONSTRUCT/DESCRIBE results, or None if none is acceptable.
-    """
-
-    query: str
-    results_media_type: str | None
-    graph_media_type: str | None
-    prefixes: dict[str, str] = field(default_factory=dict)
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    max_rows: int = 100_000
-    max_bytes: int = 50_000_000
-
-
-@dataclass(frozen=True)
-class QueryAnswer:
-    kind: str  # "solutions", "boolean" or "triples"
-    media_type: str
-    body: bytes
-    seconds: float
-    rows: int | None = None
-    truncated: bool = False
-
-
 def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma: no cover - runs in a child
     """Open the data, then answer jobs from `connection` until it closes."""
 
     from pyoxigraph import NamedNode
-    from pyoxigraph import QueryBoolean
-    from pyoxigraph import QuerySolutions
     from pyoxigraph import RdfFormat
     from pyoxigraph import Store
-    from pyoxigraph import serialize
 
     if source.store_path is not None:
         store = Store.read_only(str(source.store_path))
@@ -130,46 +90,10 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
             except SyntaxError as exc:
                 connection.send(("syntax", str(exc)))
                 continue
-            if isinstance(result, QuerySolutions | QueryBoolean):
-                kind = "solutions" if isinstance(result, QuerySolutions) else "boolean"
-                media_type = job.results_media_type
-                name = RESULTS_NAMES.get(media_type or "")
-                if name is None:
-                    connection.send(("not-acceptable", kind))
-                    continue
-                if kind == "boolean":
-                    body, rows, truncated = write_boolean(name, bool(result)), None, False
-                else:
-                    variables = result.variables
-                    solutions = []
-                    truncated = False
-                    for solution in result:
-                        if len(solutions) >= job.max_rows:
-                            truncated = True
-                            break
-                        solutions.append({variable.value: solution[variable] for variable in variables})
-                    if truncated and name not in TRUNCATION_SIGNALLED:
-                        connection.send(("cut-unsignalled", job.max_rows, name))
-                        continue
-                    body = write_results(name, variables, solutions, truncated=truncated)
-                    rows = len(solutions)
-            else:
-                kind, media_type, rows, truncated = "triples", job.graph_media_type, None, False
-                fmt = RdfFormat.from_media_type(media_type) if media_type else None
-                if fmt is None:
-                    connection.send(("not-acceptable", kind))
-                    continue
-                output = _CappedBuffer(job.max_bytes)
-                try:
-                    serialize(result, output, fmt, prefixes=job.prefixes or None)
-                except (OSError, ValueError):
-                    if not output.over:
-                        raise
-                body = output.getvalue()
-            if (kind == "triples" and output.over) or len(body) > job.max_bytes:
-                connection.send(("too-large", job.max_bytes))
-                continue
-            connection.send(("ok", kind, media_type, body, time.perf_counter() - started, rows, truncated))
+            answer = serialize_answer(result, job, started=started)
+            connection.send(("ok", answer))
+        except PublisherError as exc:  # a cap or format the client's answer cannot meet
+            connection.send(("refused", exc))
         except OSError as exc:
             connection.send(("engine", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
@@ -189,38 +113,6 @@ def _is_absolute_iri(iri: str) -> bool:
 # A query still running after this many seconds is demoted to the lowest CPU priority.
 DEMOTE_AFTER_S = 1.0
 LOWEST_PRIORITY = 19
-
-RESULTS_NAMES = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
-
-
-class _CappedBuffer:
-    """A binary buffer that refuses to grow past `cap` bytes (stopping the serialiser)."""
-
-    def __init__(self, cap: int):
-        self.cap = cap
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.over = False
-
-    def write(self, data) -> int:
-        self.size += len(data)
-        if self.size > self.cap:
-            self.over = True
-            raise OSError("result over the byte cap")
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"" if self.over else b"".join(self.parts)
-
 
 class _Worker:
     def __init__(self, source: DataSource, context):
@@ -360,28 +252,11 @@ class QueryPool:
 def _answer(message: tuple) -> QueryAnswer:
     status = message[0]
     if status == "ok":
-        _, kind, media_type, body, seconds, rows, truncated = message
-        return QueryAnswer(kind, media_type, body, seconds, rows, truncated)
+        return message[1]
+    if status == "refused":
+        raise message[1]
     if status == "syntax":
-        text = message[1]
-        raise BadQuery(f"The query is not valid SPARQL: {text}")
-    if status == "not-acceptable":
-        triples = message[1] == "triples"
-        kind = "CONSTRUCT and DESCRIBE answers" if triples else "SELECT and ASK answers"
-        offers = RDF_OFFERS + DATASET_OFFERS if triples else RESULTS_OFFERS
-        raise NotAcceptable(
-            f"None of the formats this endpoint gives {kind} in is acceptable: "
-            f"{', '.join(offer.media_type for offer in offers)}. "
-            f"Ask for one with the Accept header or the format parameter ({', '.join(o.names[0] for o in offers)})."
-        )
-    if status == "too-large":
-        raise ResultTooLarge(f"The result is larger than this endpoint's cap of {message[1]} bytes; add a LIMIT.")
-    if status == "cut-unsignalled":
-        raise ResultTooLarge(
-            f"The result has more than {message[1]} rows, this endpoint's cap, and {message[2].upper()} "
-            "cannot say that it was cut: add a LIMIT, or ask for SPARQL JSON or XML to get the first rows "
-            "marked as truncated."
-        )
+        raise BadQuery(f"The query is not valid SPARQL: {message[1]}")
     raise QueryCrashed(f"The query engine failed: {message[1]}")
 
 

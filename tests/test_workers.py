@@ -10,12 +10,12 @@ import time
 import pytest
 from pyoxigraph import RdfFormat
 
+from server.answers import QueryJob
 from server.errors import BadQuery
 from server.errors import PublisherError
 from server.errors import QueryTimedOut
 from server.workers import DataSource
 from server.workers import QueryCrashed
-from server.workers import QueryJob
 from server.workers import QueryPool
 from server.workers import ServiceBusy
 

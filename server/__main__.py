@@ -94,10 +94,10 @@ def run_serve(config: Config, release) -> None:
     from waitress.server import create_server
 
     from . import create_app
+    from .engine import open_local_engine
     from .state import Releases
-    from .workers import start_pool
 
-    release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
+    release.engine = open_local_engine(release.store, config.release_dir / "work" / release.version, config)
     releases = Releases(release)
     app = create_app(config, releases)
     server = create_server(app, **server_options(config))
@@ -109,7 +109,7 @@ def run_serve(config: Config, release) -> None:
         pass
     finally:
         server.close()
-        releases.current.pool.close()
+        releases.current.engine.close()
 
 
 def server_options(config: Config) -> dict:
@@ -141,8 +141,8 @@ def reload(config: Config, releases) -> bool:
 
     Sent by SIGHUP. A reload that arrives while one runs is skipped.
     """
+    from .engine import open_local_engine
     from .pipeline import build_release
-    from .workers import start_pool
 
     if not _reloading.acquire(blocking=False):
         log.warning("reload skipped: one is already running")
@@ -150,7 +150,7 @@ def reload(config: Config, releases) -> bool:
     try:
         try:
             release = build_release(config)
-            release.pool = start_pool(release.store, config.release_dir / "work" / release.version, config)
+            release.engine = open_local_engine(release.store, config.release_dir / "work" / release.version, config)
         except ShapesViolated as exc:
             log.error("reload refused, still serving %s: %s\n%s", releases.current.version, exc, exc.report.text())
             return False
@@ -158,8 +158,8 @@ def reload(config: Config, releases) -> bool:
             log.exception("reload failed, still serving %s", releases.current.version)
             return False
         previous = releases.switch(release)
-        if previous.pool is not None:
-            previous.pool.close()
+        if previous.engine is not None:
+            previous.engine.close()
         log.info("now serving release %s (was %s)", release.version, previous.version)
         return True
     finally:

@@ -378,7 +378,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         with lock:
             if key in cache:
                 return cache[key]
-        triples = stored_description(release.store, release.iris)
+        triples = stored_description(release.engine, release.iris)
         triples += size_triples(release.iris, release.files, DUMPS)
         data = serialize(sort_triples(triples), format=offer.format, prefixes=output_prefixes(release.iris))
         with lock:

@@ -80,7 +80,7 @@ def gather_facts(release: Release) -> HomeFacts:
     def select(query: str):
         text = PREFIXES + query.replace("$resources", base + ID_PATH).replace("$themes", THEMES)
         text = text.replace("$dataset_graph", GRAPH_PATH + DATASET_GRAPH).replace("$base", base)
-        return release.store.query(text, use_default_graph_as_union=True)
+        return release.engine.query(text, use_default_graph_as_union=True)
 
     counts = [(row["class"].value, int(row["n"].value)) for row in select(COUNTS)]
     members = {name: [row["s"].value for row in select(query)] for name, query in MEMBERS.items()}

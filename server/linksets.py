@@ -160,8 +160,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
 
     def listing() -> list[dict]:
         release = releases.current
-        linksets = find_linksets(release.store, release.iris)
-        labels = _labels(release.store, sorted({s.iri for s in linksets} | {s.target for s in linksets if s.target}))
+        linksets = find_linksets(release.engine, release.iris)
+        labels = _labels(release.engine, sorted({s.iri for s in linksets} | {s.target for s in linksets if s.target}))
         entries = []
         for linkset in linksets:
             path = release.iris.path_of(linkset.iri)
@@ -175,7 +175,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
                     "uri_space": linkset.uri_space,
                     "link_predicates": list(linkset.link_predicates),
                     "triples": linkset.declared_triples,
-                    "count": len(linkset_triples(release.store, release.iris, linkset)),
+                    "count": len(linkset_triples(release.engine, release.iris, linkset)),
                     "page": request.script_root + "/" + path if path else linkset.iri,
                     "files": {
                         suffix: url_for("linksets.linkset_file", name=linkset.name, suffix=suffix) for suffix in FORMATS
@@ -205,10 +205,10 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         release = releases.current
         if suffix not in FORMATS:
             abort(404)
-        linkset = next((s for s in find_linksets(release.store, release.iris) if s.name == name), None)
+        linkset = next((s for s in find_linksets(release.engine, release.iris) if s.name == name), None)
         if linkset is None:
             abort(404)
-        triples = linkset_triples(release.store, release.iris, linkset)
+        triples = linkset_triples(release.engine, release.iris, linkset)
         prefixes = used_prefixes(triples, output_prefixes(release.iris)) if suffix == "ttl" else None
         body = serialize(triples, format=FORMATS[suffix], prefixes=prefixes) if triples else b""
         response = Response(body, mimetype=MEDIA_TYPES[suffix])

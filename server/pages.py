@@ -89,7 +89,7 @@ def fetch_labels(release: Release, iris: Iterable[str]) -> dict[str, dict[str, s
     labels: dict[str, dict[str, str]] = {}
     for start in range(0, len(wanted), 500):
         names = " ".join(f"<{iri}>" for iri in wanted[start : start + 500])
-        for row in release.store.query(LABELS.replace("$names", names), use_default_graph_as_union=True):
+        for row in release.engine.query(LABELS.replace("$names", names), use_default_graph_as_union=True):
             labels.setdefault(row["n"].value, {}).setdefault(row["l"].language or "", row["l"].value)
     return labels
 
@@ -121,7 +121,7 @@ def find_dated(release: Release) -> tuple[list[Dated], dict[str, dict[str, str]]
         .replace("$base", release.iris.base)
     )
     found: dict[tuple[str, str, str], Dated] = {}
-    for row in release.store.query(query):
+    for row in release.engine.query(query):
         subject, predicate, value = row["s"], row["p"], row["o"]
         if not isinstance(subject, NamedNode) or not isinstance(value, Literal):
             continue

@@ -292,7 +292,7 @@ def reconcile_one(index: SearchIndex, releases: Releases, query: object) -> list
         raise BadRequest("A query needs a `query` string or `properties`.")
     limit = _limit(query.get("limit"), default=DEFAULT_LIMIT)
     types = _resolve_types(index, query.get("type") or [])
-    store = releases.current.store
+    store = releases.current.engine
     if text:
         hits = index.search(text, types=types, limit=None if constraints else limit)
         certain = is_certain(hits)
@@ -415,7 +415,7 @@ def extend_data(index: SearchIndex, releases: Releases, query: object) -> dict:
         raise BadRequest("`properties` must be a list of objects with an `id`.")
     if len(query["ids"]) > MAX_QUERIES:
         raise BadRequest(f"A data extension query may name at most {MAX_QUERIES} ids.")
-    store = releases.current.store
+    store = releases.current.engine
     resolved = []
     for item in properties:
         pid = str(item["id"])

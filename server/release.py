@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
+from .engine import Engine
 from .validate import ValidationReport
 from .vocab import Iris
-from .workers import QueryPool
 
 
 @dataclass
@@ -19,11 +19,11 @@ class Release:
     """A built release.
 
     :ivar version: the release version, carried by its dumps and descriptions.
-    :ivar store: the pyoxigraph store holding every named graph.
+    :ivar store: the pyoxigraph store the release was built in (dumps are written from it).
     :ivar report: the SHACL report the release passed.
     :ivar directory: where this release's dumps and descriptions were written.
     :ivar built_at: when the release was first built (UTC).
-    :ivar pool: the worker processes that answer users' queries on this release's data.
+    :ivar engine: what serving reads through: the store with its query workers, or a remote endpoint.
     """
 
     version: str
@@ -33,4 +33,4 @@ class Release:
     directory: Path
     built_at: datetime
     files: dict[str, dict] = field(default_factory=dict)
-    pool: QueryPool | None = None
+    engine: Engine | None = None

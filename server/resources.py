@@ -188,7 +188,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         return response
 
     def make_body(release: Release, iri: str, offer: Offer, lang: str) -> bytes:
-        description = describe_resource(release.store, iri, iris=release.iris)
+        description = describe_resource(release.engine, iri, iris=release.iris)
         if offer is HTML_OFFER:
             return render_page(release, description, lang).encode("utf-8")
         return serialize_description(description, offer.format, iris=release.iris)
@@ -329,7 +329,7 @@ def render_page(release: Release, description: Description, lang: str) -> str:
     terms = Terms(description, iris, lang)
     statements = description.own + description.inbound
     passages = {p for s in statements for g in s.graphs if (p := passage_of(g, iris))}
-    texts = passage_texts(release.store, passages)
+    texts = passage_texts(release.engine, passages)
 
     def sources(graphs: tuple[str, ...]) -> list[dict]:
         shown = []

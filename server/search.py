@@ -523,6 +523,6 @@ class Indexes:
         release = self._releases.current
         with self._lock:
             if self._release is not release or self._index is None:
-                self._index = build_index(release.store, release.iris)
+                self._index = build_index(release.engine, release.iris)
                 self._release = release
             return self._index

@@ -8,8 +8,8 @@
 - GET without a query gives the service description (RDF or an HTML page).
 - Updates are refused with 403 by every path; nothing a client sends changes the data.
 
-The query itself runs in one place, `answer_query`, which takes a `QueryJob`
-and returns a `QueryAnswer`, the same shapes `workers.QueryPool.run` uses.
+A client's query is checked (`querytext.check_query`) and then answered by the
+release's engine (`engine.Engine.run`): worker processes, or a remote endpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pyoxigraph import serialize
 from .answers import QueryAnswer
 from .answers import QueryJob
 from .config import Config
+from .engine import Engine
 from .errors import BadRequest
 from .errors import MissingQuery
 from .errors import NotAcceptable
@@ -52,7 +53,6 @@ from .service import service_limits
 from .state import Releases
 from .store import count_triples
 from .workbench import render_workbench
-from .workers import QueryPool
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,11 @@ class ProtocolRequest:
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """The /sparql endpoint (`sparql.endpoint`) over `releases.current`."""
     blueprint = Blueprint("sparql", __name__)
-    counted: list = [None, None]  # [release, count_triples(release.store)], counted once per release
+    counted: list = [None, None]  # [release, count_triples(release.engine)], counted once per release
 
     def triple_counts(release) -> tuple[int, dict[str, int]]:
         if counted[0] is not release:
-            counted[:] = [release, count_triples(release.store)]
+            counted[:] = [release, count_triples(release.engine)]
         return counted[1]
 
     def service_facts(release) -> ServiceFacts:
@@ -125,7 +125,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             max_bytes=config.max_result_bytes,
         )
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
-        answer = logged_answer(release.pool, job)
+        answer = logged_answer(release.engine, job)
         if as_html:
             return render_page(service_facts(release), query=job.query, results=html_results(answer))
         offer = next(offer for offer in RESULT_OFFERS if offer.media_type == answer.media_type)
@@ -262,13 +262,13 @@ def not_acceptable_message(offers: tuple[Offer, ...], what: str) -> str:
     )
 
 
-def logged_answer(pool: QueryPool, job: QueryJob) -> QueryAnswer:
+def logged_answer(engine: Engine, job: QueryJob) -> QueryAnswer:
     """Answer `job` in a worker of `pool`, logged: kind, short hash, size and duration at INFO; the text at DEBUG."""
     digest = hashlib.sha256(job.query.encode("utf-8")).hexdigest()[:12]
     log.debug("query %s:\n%s", digest, job.query)
     started = time.perf_counter()
     try:
-        answer = pool.run(job)
+        answer = engine.run(job)
     except PublisherError as exc:
         log.info("query %s refused (%d) after %.1f ms: %s", digest, exc.status, _ms(started), exc.message)
         raise

@@ -13,10 +13,10 @@ from waitress.server import create_server
 from server import create_app
 from server.__main__ import server_options
 from server.config import Config
+from server.engine import open_local_engine
 from server.pipeline import build_release
 from server.release import Release
 from server.state import Releases
-from server.workers import start_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini"
@@ -30,9 +30,9 @@ def release(tmp_path_factory) -> Iterator[Release]:
     """The read-only release built once for the whole session, with its query workers."""
     config = Config(root=TEST_ROOT, base_iri=BASE_IRI, build_dir=tmp_path_factory.mktemp("build"))
     built = build_release(config)
-    built.pool = start_pool(built.store, tmp_path_factory.mktemp("work"), config)
+    built.engine = open_local_engine(built.store, tmp_path_factory.mktemp("work"), config)
     yield built
-    built.pool.close()
+    built.engine.close()
 
 
 @pytest.fixture

@@ -71,8 +71,11 @@ PREFIXES = {
     "sdmx-measure": "http://purl.org/linked-data/sdmx/2009/measure#",
 }
 
-PASSAGES = [f"{letter}{n}" for letter, count in (("A", 5), ("B", 4), ("C", 4), ("D", 2), ("E", 2), ("F", 6))
-            for n in range(1, count + 1)]
+PASSAGES = [
+    f"{letter}{n}"
+    for letter, count in (("A", 5), ("B", 4), ("C", 4), ("D", 2), ("E", 2), ("F", 6))
+    for n in range(1, count + 1)
+]
 
 # (ja, en) vocabularies the labels are made of.
 MINISTRIES = [
@@ -90,51 +93,136 @@ MINISTRIES = [
     ("デジタル庁", "Digital Agency", "digital"),
 ]
 FIELDS = [
-    ("情報通信", "Information and Communications"), ("国際", "International Affairs"), ("統計", "Statistics"),
-    ("行政評価", "Administrative Evaluation"), ("地域振興", "Regional Development"), ("消防", "Fire Services"),
-    ("郵政", "Postal Services"), ("電波", "Radio"), ("放送", "Broadcasting"), ("サイバーセキュリティ", "Cybersecurity"),
-    ("データ利活用", "Data Utilisation"), ("宇宙", "Space"), ("防災", "Disaster Management"), ("観光", "Tourism"),
-    ("エネルギー", "Energy"), ("医療", "Healthcare"), ("教育", "Education"), ("交通", "Transport"),
-    ("農業", "Agriculture"), ("環境", "Environment"), ("人材育成", "Human Resources Development"),
-    ("研究開発", "Research and Development"), ("標準化", "Standardisation"), ("電気通信", "Telecommunications"),
+    ("情報通信", "Information and Communications"),
+    ("国際", "International Affairs"),
+    ("統計", "Statistics"),
+    ("行政評価", "Administrative Evaluation"),
+    ("地域振興", "Regional Development"),
+    ("消防", "Fire Services"),
+    ("郵政", "Postal Services"),
+    ("電波", "Radio"),
+    ("放送", "Broadcasting"),
+    ("サイバーセキュリティ", "Cybersecurity"),
+    ("データ利活用", "Data Utilisation"),
+    ("宇宙", "Space"),
+    ("防災", "Disaster Management"),
+    ("観光", "Tourism"),
+    ("エネルギー", "Energy"),
+    ("医療", "Healthcare"),
+    ("教育", "Education"),
+    ("交通", "Transport"),
+    ("農業", "Agriculture"),
+    ("環境", "Environment"),
+    ("人材育成", "Human Resources Development"),
+    ("研究開発", "Research and Development"),
+    ("標準化", "Standardisation"),
+    ("電気通信", "Telecommunications"),
 ]
-UNIT_LEVELS = [("局", "Bureau", "bureau"), ("課", "Division", "division"), ("室", "Office", "office"),
-               ("係", "Section", "section")]
+UNIT_LEVELS = [
+    ("局", "Bureau", "bureau"),
+    ("課", "Division", "division"),
+    ("室", "Office", "office"),
+    ("係", "Section", "section"),
+]
 FAMILY = [
-    ("佐藤", "Sato"), ("鈴木", "Suzuki"), ("高橋", "Takahashi"), ("田中", "Tanaka"), ("伊藤", "Ito"),
-    ("渡辺", "Watanabe"), ("山本", "Yamamoto"), ("中村", "Nakamura"), ("小林", "Kobayashi"), ("加藤", "Kato"),
-    ("吉田", "Yoshida"), ("山田", "Yamada"), ("佐々木", "Sasaki"), ("山口", "Yamaguchi"), ("松本", "Matsumoto"),
-    ("井上", "Inoue"), ("木村", "Kimura"), ("林", "Hayashi"), ("斎藤", "Saito"), ("清水", "Shimizu"),
+    ("佐藤", "Sato"),
+    ("鈴木", "Suzuki"),
+    ("高橋", "Takahashi"),
+    ("田中", "Tanaka"),
+    ("伊藤", "Ito"),
+    ("渡辺", "Watanabe"),
+    ("山本", "Yamamoto"),
+    ("中村", "Nakamura"),
+    ("小林", "Kobayashi"),
+    ("加藤", "Kato"),
+    ("吉田", "Yoshida"),
+    ("山田", "Yamada"),
+    ("佐々木", "Sasaki"),
+    ("山口", "Yamaguchi"),
+    ("松本", "Matsumoto"),
+    ("井上", "Inoue"),
+    ("木村", "Kimura"),
+    ("林", "Hayashi"),
+    ("斎藤", "Saito"),
+    ("清水", "Shimizu"),
 ]
 GIVEN = [
-    ("翔太", "Shota"), ("陽子", "Yoko"), ("健一", "Kenichi"), ("美咲", "Misaki"), ("大輔", "Daisuke"),
-    ("直子", "Naoko"), ("拓也", "Takuya"), ("恵", "Megumi"), ("誠", "Makoto"), ("由美", "Yumi"),
-    ("浩二", "Koji"), ("香織", "Kaori"), ("隆", "Takashi"), ("智子", "Tomoko"), ("亮", "Ryo"),
+    ("翔太", "Shota"),
+    ("陽子", "Yoko"),
+    ("健一", "Kenichi"),
+    ("美咲", "Misaki"),
+    ("大輔", "Daisuke"),
+    ("直子", "Naoko"),
+    ("拓也", "Takuya"),
+    ("恵", "Megumi"),
+    ("誠", "Makoto"),
+    ("由美", "Yumi"),
+    ("浩二", "Koji"),
+    ("香織", "Kaori"),
+    ("隆", "Takashi"),
+    ("智子", "Tomoko"),
+    ("亮", "Ryo"),
 ]
-POSTS = [("局長", "Director-General"), ("課長", "Director"), ("室長", "Head of Office"), ("係長", "Section Chief"),
-         ("審議官", "Deputy Director-General"), ("参事官", "Counsellor"), ("企画官", "Senior Planning Officer")]
+POSTS = [
+    ("局長", "Director-General"),
+    ("課長", "Director"),
+    ("室長", "Head of Office"),
+    ("係長", "Section Chief"),
+    ("審議官", "Deputy Director-General"),
+    ("参事官", "Counsellor"),
+    ("企画官", "Senior Planning Officer"),
+]
 COUNTRIES = [
-    ("日本", "Japan", "JP", "JPN"), ("アメリカ合衆国", "United States", "US", "USA"), ("英国", "United Kingdom", "GB", "GBR"),
-    ("フランス", "France", "FR", "FRA"), ("ドイツ", "Germany", "DE", "DEU"), ("イタリア", "Italy", "IT", "ITA"),
-    ("カナダ", "Canada", "CA", "CAN"), ("オーストラリア", "Australia", "AU", "AUS"), ("インド", "India", "IN", "IND"),
-    ("インドネシア", "Indonesia", "ID", "IDN"), ("ベトナム", "Viet Nam", "VN", "VNM"), ("タイ", "Thailand", "TH", "THA"),
-    ("フィリピン", "Philippines", "PH", "PHL"), ("マレーシア", "Malaysia", "MY", "MYS"), ("シンガポール", "Singapore", "SG", "SGP"),
-    ("大韓民国", "Republic of Korea", "KR", "KOR"), ("ブラジル", "Brazil", "BR", "BRA"), ("メキシコ", "Mexico", "MX", "MEX"),
-    ("ケニア", "Kenya", "KE", "KEN"), ("南アフリカ", "South Africa", "ZA", "ZAF"), ("エジプト", "Egypt", "EG", "EGY"),
-    ("トルコ", "Turkey", "TR", "TUR"), ("スペイン", "Spain", "ES", "ESP"), ("オランダ", "Netherlands", "NL", "NLD"),
-    ("スウェーデン", "Sweden", "SE", "SWE"), ("フィンランド", "Finland", "FI", "FIN"), ("ポーランド", "Poland", "PL", "POL"),
-    ("チリ", "Chile", "CL", "CHL"), ("ペルー", "Peru", "PE", "PER"), ("ニュージーランド", "New Zealand", "NZ", "NZL"),
+    ("日本", "Japan", "JP", "JPN"),
+    ("アメリカ合衆国", "United States", "US", "USA"),
+    ("英国", "United Kingdom", "GB", "GBR"),
+    ("フランス", "France", "FR", "FRA"),
+    ("ドイツ", "Germany", "DE", "DEU"),
+    ("イタリア", "Italy", "IT", "ITA"),
+    ("カナダ", "Canada", "CA", "CAN"),
+    ("オーストラリア", "Australia", "AU", "AUS"),
+    ("インド", "India", "IN", "IND"),
+    ("インドネシア", "Indonesia", "ID", "IDN"),
+    ("ベトナム", "Viet Nam", "VN", "VNM"),
+    ("タイ", "Thailand", "TH", "THA"),
+    ("フィリピン", "Philippines", "PH", "PHL"),
+    ("マレーシア", "Malaysia", "MY", "MYS"),
+    ("シンガポール", "Singapore", "SG", "SGP"),
+    ("大韓民国", "Republic of Korea", "KR", "KOR"),
+    ("ブラジル", "Brazil", "BR", "BRA"),
+    ("メキシコ", "Mexico", "MX", "MEX"),
+    ("ケニア", "Kenya", "KE", "KEN"),
+    ("南アフリカ", "South Africa", "ZA", "ZAF"),
+    ("エジプト", "Egypt", "EG", "EGY"),
+    ("トルコ", "Turkey", "TR", "TUR"),
+    ("スペイン", "Spain", "ES", "ESP"),
+    ("オランダ", "Netherlands", "NL", "NLD"),
+    ("スウェーデン", "Sweden", "SE", "SWE"),
+    ("フィンランド", "Finland", "FI", "FIN"),
+    ("ポーランド", "Poland", "PL", "POL"),
+    ("チリ", "Chile", "CL", "CHL"),
+    ("ペルー", "Peru", "PE", "PER"),
+    ("ニュージーランド", "New Zealand", "NZ", "NZL"),
 ]
 THEME_SCHEMES = [
     ("bench-digital-policy", "デジタル政策の論点", "Digital policy themes"),
     ("bench-international-cooperation", "国際協力の論点", "International cooperation themes"),
     ("bench-statistics-topic", "統計分野", "Statistical topics"),
 ]
-MEETING_KINDS = [("連絡会議", "Liaison Meeting"), ("検討会", "Study Group"), ("審議会", "Council"),
-                 ("作業部会", "Working Group"), ("閣僚会合", "Ministerial Meeting"), ("専門家会合", "Expert Meeting")]
+MEETING_KINDS = [
+    ("連絡会議", "Liaison Meeting"),
+    ("検討会", "Study Group"),
+    ("審議会", "Council"),
+    ("作業部会", "Working Group"),
+    ("閣僚会合", "Ministerial Meeting"),
+    ("専門家会合", "Expert Meeting"),
+]
 FUND_KINDS = [("基金", "Fund"), ("推進基金", "Promotion Fund"), ("支援基金", "Support Fund")]
-REVENUE = [("general-account", "一般会計", "General account"), ("fiscal-investment", "財政投融資", "Fiscal investment and loans"),
-           ("special-account", "特別会計", "Special account")]
+REVENUE = [
+    ("general-account", "一般会計", "General account"),
+    ("fiscal-investment", "財政投融資", "Fiscal investment and loans"),
+    ("special-account", "特別会計", "Special account"),
+]
 INDICATORS = [
     ("broadband-subscriptions", "ブロードバンド契約数", "Broadband subscriptions"),
     ("staff", "職員数", "Staff"),
@@ -228,8 +316,11 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
     for ja, en, a2, a3 in COUNTRIES:
         slug = "bench-" + en.lower().replace(" ", "-")
         countries.append(f"place:{slug}")
-        w.subject(f"place:{slug}", labelled("schema:Country", ja, en, passage())
-                  + [("mic:iso3166Alpha2", lit(a2)), ("mic:iso3166Alpha3", lit(a3))])
+        w.subject(
+            f"place:{slug}",
+            labelled("schema:Country", ja, en, passage())
+            + [("mic:iso3166Alpha2", lit(a2)), ("mic:iso3166Alpha3", lit(a3))],
+        )
     w.close()
     summary["graphs"]["bench-countries"] = w.triples
 
@@ -242,8 +333,10 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         w.subject(f"concept:{scheme}", labelled("skos:ConceptScheme", ja, en, passage()))
     for slug, ja, en in REVENUE:
         revenue.append(f"<id/concept/bench-revenue-source/{slug}>")
-        w.subject(revenue[-1], labelled("skos:Concept", ja, en, passage())
-                  + [("skos:inScheme", "concept:bench-revenue-source")])
+        w.subject(
+            revenue[-1],
+            labelled("skos:Concept", ja, en, passage()) + [("skos:inScheme", "concept:bench-revenue-source")],
+        )
     for i in range(n_concepts):
         scheme, _, _ = THEME_SCHEMES[i % len(THEME_SCHEMES)]
         fja, fen = FIELDS[(i // len(THEME_SCHEMES)) % len(FIELDS)]
@@ -251,8 +344,12 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         pairs = labelled("skos:Concept", f"{fja}に関する論点{i}", f"{fen} theme {i}", passage())
         pairs.append(("skos:inScheme", f"concept:{scheme}"))
         if i >= len(THEME_SCHEMES) * 4:
-            pairs.append(("skos:broader", themes[rng.randrange(i % len(THEME_SCHEMES), len(THEME_SCHEMES) * 4,
-                                                                  len(THEME_SCHEMES))]))
+            pairs.append(
+                (
+                    "skos:broader",
+                    themes[rng.randrange(i % len(THEME_SCHEMES), len(THEME_SCHEMES) * 4, len(THEME_SCHEMES))],
+                )
+            )
         themes.append(iri)
         w.subject(iri, pairs)
     w.close()
@@ -277,8 +374,7 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
     for level, share in enumerate(shares, start=1):
         for _ in range(max(len(MINISTRIES), int(n_units * share))):
             # A third of the bureaus are MIC's, the publisher's own register (and the mix's ministry).
-            parent = (ministries[0] if level == 1 and rng.random() < 0.33
-                      else rng.choice(level_members[level - 1]))
+            parent = ministries[0] if level == 1 and rng.random() < 0.33 else rng.choice(level_members[level - 1])
             kja, ken, kslug = UNIT_LEVELS[level - 1]
             fja, fen = rng.choice(FIELDS)
             root_ja, root_en = labels[root[parent]]
@@ -289,8 +385,11 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
             labels[iri] = (ja, en)
             level_members[level].append(iri)
             orgs.append(iri)
-            w.subject(iri, labelled("org:OrganizationalUnit", ja, en, passage())
-                      + [("org:unitOf", parent), ("org:subOrganizationOf", parent)])
+            w.subject(
+                iri,
+                labelled("org:OrganizationalUnit", ja, en, passage())
+                + [("org:unitOf", parent), ("org:subOrganizationOf", parent)],
+            )
     w.close()
     summary["graphs"]["bench-organizations"] = w.triples
     units = [iri for level in level_members[1:] for iri in level]
@@ -305,10 +404,16 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         post, person = f"post:bench-post-{i}", f"person:bench-person-{i}"
         fja, fen = rng.choice(FAMILY)
         gja, gen = rng.choice(GIVEN)
-        w.subject(post, labelled("org:Post", f"{oja} {pja}", f"{pen}, {oen}", passage())
-                  + [("org:postIn", org_iri), ("org:heldBy", person)])
-        w.subject(person, labelled("foaf:Person", f"{fja} {gja}", f"{gen} {fen}", passage())
-                  + [("foaf:familyName", [lit(fja, "ja"), lit(fen, "en")]), ("org:holds", post)])
+        w.subject(
+            post,
+            labelled("org:Post", f"{oja} {pja}", f"{pen}, {oen}", passage())
+            + [("org:postIn", org_iri), ("org:heldBy", person)],
+        )
+        w.subject(
+            person,
+            labelled("foaf:Person", f"{fja} {gja}", f"{gen} {fen}", passage())
+            + [("foaf:familyName", [lit(fja, "ja"), lit(fen, "en")]), ("org:holds", post)],
+        )
         people.append(person)
     w.close()
     summary["graphs"]["bench-people"] = w.triples
@@ -321,13 +426,17 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         fja, fen = rng.choice(FIELDS)
         start = first + timedelta(days=rng.randrange(10 * 365))
         end = start + timedelta(days=rng.choice((0, 0, 0, 1, 2)))
-        w.subject(f"event:bench-meeting-{i}", labelled("schema:Event", f"{fja}{kja} 第{i}回", f"{fen} {ken} No. {i}",
-                                                       passage())
-                  + [("schema:startDate", typed(start.isoformat(), "date")),
-                     ("schema:endDate", typed(end.isoformat(), "date")),
-                     ("schema:organizer", rng.choice(orgs)),
-                     ("schema:location", rng.choice(countries)),
-                     ("mic:discussedTheme", sorted({rng.choice(themes) for _ in range(rng.randint(1, 3))}))])
+        w.subject(
+            f"event:bench-meeting-{i}",
+            labelled("schema:Event", f"{fja}{kja} 第{i}回", f"{fen} {ken} No. {i}", passage())
+            + [
+                ("schema:startDate", typed(start.isoformat(), "date")),
+                ("schema:endDate", typed(end.isoformat(), "date")),
+                ("schema:organizer", rng.choice(orgs)),
+                ("schema:location", rng.choice(countries)),
+                ("mic:discussedTheme", sorted({rng.choice(themes) for _ in range(rng.randint(1, 3))})),
+            ],
+        )
     w.close()
     summary["graphs"]["bench-events"] = w.triples
 
@@ -338,40 +447,78 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         fja, fen = rng.choice(FIELDS)
         owner = rng.choice(ministries)
         amount = rng.randrange(10_000, 50_000_000) * 1000
-        w.subject(f"fund:bench-fund-{i}", labelled("mic:Fund", f"{fja}{kja} {i}", f"{fen} {ken} {i}", passage())
-                  + [("mic:establishedBy", owner), ("mic:establishedAt", rng.choice(orgs)),
-                     ("schema:amount", typed(f"{amount}.00", "decimal")), ("schema:currency", lit("JPY")),
-                     ("mic:permanent", typed(rng.choice(("true", "false")), "boolean")),
-                     ("mic:revenueSource", rng.choice(revenue))])
+        w.subject(
+            f"fund:bench-fund-{i}",
+            labelled("mic:Fund", f"{fja}{kja} {i}", f"{fen} {ken} {i}", passage())
+            + [
+                ("mic:establishedBy", owner),
+                ("mic:establishedAt", rng.choice(orgs)),
+                ("schema:amount", typed(f"{amount}.00", "decimal")),
+                ("schema:currency", lit("JPY")),
+                ("mic:permanent", typed(rng.choice(("true", "false")), "boolean")),
+                ("mic:revenueSource", rng.choice(revenue)),
+            ],
+        )
     w.close()
     summary["graphs"]["bench-funds"] = w.triples
 
     # ---- statistics (RDF Data Cube)
     w = Writer(data / "bench-statistics.ttl")
     dimension = "<id/statistics/bench-reporting-organization>"
-    w.subject(dimension, [("a", ["qb:DimensionProperty"]),
-                          ("rdfs:label", [lit("報告組織", "ja"), lit("Reporting organisation", "en")]),
-                          ("rdfs:range", "org:Organization")])
-    w.subject("stat:bench-structure", [
-        ("a", ["qb:DataStructureDefinition"]),
-        ("qb:component", ["stat:bench-structure-org", "stat:bench-structure-period", "stat:bench-structure-area",
-                          "stat:bench-structure-value"])])
-    for name, kind, prop in (("org", "qb:dimension", dimension), ("period", "qb:dimension", "sdmx-dimension:refPeriod"),
-                             ("area", "qb:dimension", "sdmx-dimension:refArea"),
-                             ("value", "qb:measure", "sdmx-measure:obsValue")):
+    w.subject(
+        dimension,
+        [
+            ("a", ["qb:DimensionProperty"]),
+            ("rdfs:label", [lit("報告組織", "ja"), lit("Reporting organisation", "en")]),
+            ("rdfs:range", "org:Organization"),
+        ],
+    )
+    w.subject(
+        "stat:bench-structure",
+        [
+            ("a", ["qb:DataStructureDefinition"]),
+            (
+                "qb:component",
+                [
+                    "stat:bench-structure-org",
+                    "stat:bench-structure-period",
+                    "stat:bench-structure-area",
+                    "stat:bench-structure-value",
+                ],
+            ),
+        ],
+    )
+    for name, kind, prop in (
+        ("org", "qb:dimension", dimension),
+        ("period", "qb:dimension", "sdmx-dimension:refPeriod"),
+        ("area", "qb:dimension", "sdmx-dimension:refArea"),
+        ("value", "qb:measure", "sdmx-measure:obsValue"),
+    ):
         w.subject(f"stat:bench-structure-{name}", [(kind, prop)])
     for slug, ja, en in INDICATORS:
-        w.subject(f"stat:bench-{slug}", [("a", ["qb:DataSet"]), ("rdfs:label", [lit(ja, "ja"), lit(en, "en")]),
-                                         ("qb:structure", "stat:bench-structure"),
-                                         ("dct:publisher", "organization:bench-mic")])
+        w.subject(
+            f"stat:bench-{slug}",
+            [
+                ("a", ["qb:DataSet"]),
+                ("rdfs:label", [lit(ja, "ja"), lit(en, "en")]),
+                ("qb:structure", "stat:bench-structure"),
+                ("dct:publisher", "organization:bench-mic"),
+            ],
+        )
     for i in range(counts["observation"]):
         slug = INDICATORS[i % len(INDICATORS)][0]
         value = round(rng.lognormvariate(8, 2), 2)
-        w.subject(f"obs:bench-{i}", [("a", ["qb:Observation"]), ("qb:dataSet", f"stat:bench-{slug}"),
-                                     (dimension, rng.choice(orgs)),
-                                     ("sdmx-dimension:refPeriod", typed(str(2010 + i % 15), "gYear")),
-                                     ("sdmx-dimension:refArea", rng.choice(countries)),
-                                     ("sdmx-measure:obsValue", typed(f"{value:.2f}", "decimal"))])
+        w.subject(
+            f"obs:bench-{i}",
+            [
+                ("a", ["qb:Observation"]),
+                ("qb:dataSet", f"stat:bench-{slug}"),
+                (dimension, rng.choice(orgs)),
+                ("sdmx-dimension:refPeriod", typed(str(2010 + i % 15), "gYear")),
+                ("sdmx-dimension:refArea", rng.choice(countries)),
+                ("sdmx-measure:obsValue", typed(f"{value:.2f}", "decimal")),
+            ],
+        )
     w.close()
     summary["graphs"]["bench-statistics"] = w.triples
 
@@ -396,8 +543,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or Path(__file__).resolve().parent / "_data" / size_name(args.triples)
     summary = generate(out, triples=args.triples, seed=args.seed)
-    print(f"{summary['triples_generated']} triples in {len(summary['graphs'])} graphs written to {out} "
-          f"in {summary['seconds']} s", file=sys.stderr)
+    print(
+        f"{summary['triples_generated']} triples in {len(summary['graphs'])} graphs written to {out} "
+        f"in {summary['seconds']} s",
+        file=sys.stderr,
+    )
     return 0
 
 

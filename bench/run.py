@@ -102,47 +102,107 @@ def mix(sample: dict, sizes: dict) -> list[Item]:
 
     def description(path: str) -> str:
         node = iri(path)
-        return PREFIXES + f"""CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} . ?n rdfs:label ?l }} WHERE {{
+        return (
+            PREFIXES
+            + f"""CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} . ?n rdfs:label ?l }} WHERE {{
   {{ {node} ?p ?o }} UNION {{ ?s ?q {node} }}
   UNION {{ {{ {node} ?p2 ?n }} UNION {{ ?n ?q2 {node} }} ?n rdfs:label ?l }}
 }}"""
+        )
 
     return [
         Item("describe", "graph", lambda k: f"DESCRIBE {iri(unit(k))}"),
         Item("properties", "select", lambda k: f"SELECT ?p ?o WHERE {{ {iri(person(k))} ?p ?o }}"),
-        Item("label-ja", "select", lambda k: PREFIXES + """SELECT ?s ?label WHERE {
-  ?s rdfs:label ?label FILTER(LANG(?label) = "ja" && CONTAINS(?label, "電波")) } LIMIT 100"""),
-        Item("label-en", "select", lambda k: PREFIXES + """SELECT ?s ?label WHERE {
-  ?s rdfs:label ?label FILTER(LANG(?label) = "en" && CONTAINS(LCASE(?label), "broadcasting")) } LIMIT 100"""),
-        Item("join-3-hop", "select", lambda k: PREFIXES + f"""SELECT ?person ?name ?unit WHERE {{
+        Item(
+            "label-ja",
+            "select",
+            lambda k: (
+                PREFIXES
+                + """SELECT ?s ?label WHERE {
+  ?s rdfs:label ?label FILTER(LANG(?label) = "ja" && CONTAINS(?label, "電波")) } LIMIT 100"""
+            ),
+        ),
+        Item(
+            "label-en",
+            "select",
+            lambda k: (
+                PREFIXES
+                + """SELECT ?s ?label WHERE {
+  ?s rdfs:label ?label FILTER(LANG(?label) = "en" && CONTAINS(LCASE(?label), "broadcasting")) } LIMIT 100"""
+            ),
+        ),
+        Item(
+            "join-3-hop",
+            "select",
+            lambda k: (
+                PREFIXES
+                + f"""SELECT ?person ?name ?unit WHERE {{
   ?unit org:subOrganizationOf {ministry} .
   ?division org:subOrganizationOf ?unit .
   ?post org:postIn ?division .
   ?person org:holds ?post ; rdfs:label ?name FILTER(LANG(?name) = "en")
-}}"""),
-        Item("aggregate", "select", lambda k: PREFIXES + f"""SELECT ?area (COUNT(?obs) AS ?n) (SUM(?v) AS ?total) WHERE {{
+}}"""
+            ),
+        ),
+        Item(
+            "aggregate",
+            "select",
+            lambda k: (
+                PREFIXES
+                + f"""SELECT ?area (COUNT(?obs) AS ?n) (SUM(?v) AS ?total) WHERE {{
   ?obs qb:dataSet <{BASE}id/statistics/bench-staff> ;
        sdmx-dimension:refArea ?area ; sdmx-measure:obsValue ?v .
-}} GROUP BY ?area ORDER BY DESC(?total) ?area"""),
-        Item("optional-not-exists", "select", lambda k: PREFIXES + """SELECT ?unit ?label ?parent WHERE {
+}} GROUP BY ?area ORDER BY DESC(?total) ?area"""
+            ),
+        ),
+        Item(
+            "optional-not-exists",
+            "select",
+            lambda k: (
+                PREFIXES
+                + """SELECT ?unit ?label ?parent WHERE {
   ?unit a org:OrganizationalUnit ; org:unitOf ?parent .
   OPTIONAL { ?unit rdfs:label ?label FILTER(LANG(?label) = "en") }
   FILTER NOT EXISTS { ?post org:postIn ?unit }
   FILTER NOT EXISTS { ?child org:unitOf ?unit }
-}"""),
-        Item("path", "select", lambda k: PREFIXES + f"SELECT ?unit WHERE {{ ?unit org:subOrganizationOf+ {ministry} }}"),
-        Item("paging", "select", lambda k: PREFIXES + f"""SELECT ?event ?start WHERE {{
+}"""
+            ),
+        ),
+        Item(
+            "path", "select", lambda k: PREFIXES + f"SELECT ?unit WHERE {{ ?unit org:subOrganizationOf+ {ministry} }}"
+        ),
+        Item(
+            "paging",
+            "select",
+            lambda k: (
+                PREFIXES
+                + f"""SELECT ?event ?start WHERE {{
   ?event a schema:Event ; schema:startDate ?start
-}} ORDER BY ?start ?event LIMIT 50 OFFSET {50 * (k % 10)}"""),
-        Item("construct", "graph", lambda k: f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+}} ORDER BY ?start ?event LIMIT 50 OFFSET {50 * (k % 10)}"""
+            ),
+        ),
+        Item(
+            "construct",
+            "graph",
+            lambda k: (
+                f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   {{ {iri(event(k))} ?p ?o BIND({iri(event(k))} AS ?s) }}
   UNION {{ ?s ?p {iri(event(k))} BIND({iri(event(k))} AS ?o) }}
   UNION {{ {iri(event(k))} ?p1 ?s . ?s ?p ?o }}
-}}"""),
-        Item("date-range", "select", lambda k: PREFIXES + """SELECT ?event ?start WHERE {
+}}"""
+            ),
+        ),
+        Item(
+            "date-range",
+            "select",
+            lambda k: (
+                PREFIXES
+                + """SELECT ?event ?start WHERE {
   ?event a schema:Event ; schema:startDate ?start
   FILTER(?start >= "2020-04-01"^^xsd:date && ?start < "2020-05-01"^^xsd:date)
-} ORDER BY ?start ?event"""),
+} ORDER BY ?start ?event"""
+            ),
+        ),
         Item("page-html", "page-html", lambda k: description(person(k + 1)), path=lambda k: "/" + person(k + 1)),
         Item("page-ttl", "page-ttl", lambda k: description(unit(k + 2)), path=lambda k: "/" + unit(k + 2) + ".ttl"),
         Item("dump", "dump", None, in_throughput=False),
@@ -188,8 +248,10 @@ def write_quads(root: Path, target: Path) -> None:
         for source in find_sources(Config(root=root, base_iri=BASE)):
             graph = NamedNode(source.graph_iri)
             if source.format == "turtle":
-                quads = (Quad(t.subject, t.predicate, t.object, graph)
-                         for t in parse(path=str(source.path), format=RdfFormat.TURTLE, base_iri=BASE))
+                quads = (
+                    Quad(t.subject, t.predicate, t.object, graph)
+                    for t in parse(path=str(source.path), format=RdfFormat.TURTLE, base_iri=BASE)
+                )
             else:
                 g = Graph()
                 add_passages(read_passages(source.path), g, base_iri=BASE)
@@ -214,15 +276,22 @@ def parse_term(term):
 
 def data_sizes(root: Path) -> dict:
     """The generated organisational units, and how many people and events there are (for the mix's IRIs)."""
+
     def subjects(name: str, prefix: str) -> list[str]:
         with (root / "data" / name).open(encoding="utf-8") as handle:
             return [line.strip() for line in handle if line.startswith(prefix)]
 
     kinds = ("bureau", "division", "office", "section")
-    units = [f"id/organization/{s.split(':', 1)[1]}" for s in subjects("bench-organizations.ttl", "organization:")
-             if s.split(":", 1)[1].split("-")[1] in kinds]
-    return {"units": units, "people": len(subjects("bench-people.ttl", "person:")),
-            "events": len(subjects("bench-events.ttl", "event:"))}
+    units = [
+        f"id/organization/{s.split(':', 1)[1]}"
+        for s in subjects("bench-organizations.ttl", "organization:")
+        if s.split(":", 1)[1].split("-")[1] in kinds
+    ]
+    return {
+        "units": units,
+        "people": len(subjects("bench-people.ttl", "person:")),
+        "events": len(subjects("bench-events.ttl", "event:")),
+    }
 
 
 # ---------------------------------------------------------------- measuring
@@ -321,11 +390,16 @@ class HttpClient:
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()
                 return response.status, response.getheader("Content-Type", ""), body
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 self.close()
                 raise
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                    http.client.CannotSendRequest, http.client.ResponseNotReady):
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+                http.client.CannotSendRequest,
+                http.client.ResponseNotReady,
+            ):
                 self.close()
                 if attempt:
                     raise
@@ -382,7 +456,7 @@ class System:
         started = time.perf_counter()
         try:
             status, content_type, body = self.client().get(path, headers)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return Answer(0, None, time.perf_counter() - started, error="timeout")
         except OSError as exc:
             return Answer(0, None, time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}")
@@ -393,7 +467,9 @@ class System:
                 count = count_answer(kind, content_type, body)
             except Exception as exc:  # noqa: BLE001 - reported as a failed answer
                 return Answer(status, None, seconds, len(body), error=f"unreadable answer: {exc}")
-        return Answer(status, count, seconds, len(body), error="" if status == 200 else body[:200].decode(errors="replace"))
+        return Answer(
+            status, count, seconds, len(body), error="" if status == 200 else body[:200].decode(errors="replace")
+        )
 
     def dump_request(self) -> tuple[str, dict, str]:
         raise NotImplementedError
@@ -429,8 +505,9 @@ class System:
 
     def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
         stdout = kwargs.pop("stdout", None) or open(self.workdir / f"{self.name}.log", "ab")
-        process = subprocess.Popen(argv, stdout=stdout,
-                                   stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT, **kwargs)
+        process = subprocess.Popen(
+            argv, stdout=stdout, stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT, **kwargs
+        )
         self.sampler.watch(process.pid)
         return process
 
@@ -439,10 +516,26 @@ class Ours(System):
     name, label = "ours", "our server"
 
     def start(self) -> float:
-        argv = [sys.executable, "-m", "server", "serve", "--root", str(self.root), "--host", "127.0.0.1",
-                "--port", "0", "--build-dir", str(self.workdir / "ours-build"),
-                "--query-timeout-s", str(self.args.timeout), "--log-level", "WARNING", *self.default_args(),
-                *self.args.ours_arg]
+        argv = [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--root",
+            str(self.root),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--build-dir",
+            str(self.workdir / "ours-build"),
+            "--query-timeout-s",
+            str(self.args.timeout),
+            "--log-level",
+            "WARNING",
+            *self.default_args(),
+            *self.args.ours_arg,
+        ]
         started = time.perf_counter()
         self.process = self.popen(argv, stdout=subprocess.PIPE)
         log_file = open(self.workdir / "ours.log", "ab")
@@ -498,9 +591,19 @@ class OxigraphServer(System):
     def start(self) -> float:
         self.port = free_port()
         started = time.perf_counter()
-        self.process = self.popen([self.args.oxigraph, "serve-read-only", "--location",
-                                   str(self.workdir / "oxigraph-store"), "--bind", f"127.0.0.1:{self.port}",
-                                   "--union-default-graph", "--timeout-s", str(int(self.args.timeout))])
+        self.process = self.popen(
+            [
+                self.args.oxigraph,
+                "serve-read-only",
+                "--location",
+                str(self.workdir / "oxigraph-store"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--union-default-graph",
+                "--timeout-s",
+                str(int(self.args.timeout)),
+            ]
+        )
         self.wait_http("/query?" + urllib.parse.urlencode({"query": "ASK {}"}), 600)
         return time.perf_counter() - started
 
@@ -526,8 +629,19 @@ class RdflibEndpoint(System):
     def start(self) -> float:
         self.port = free_port()
         started = time.perf_counter()
-        self.process = self.popen([self.args.rdflib_python, "-m", "rdflib_endpoint", "serve", str(self.quads),
-                                   "--host", "127.0.0.1", "--port", str(self.port)])
+        self.process = self.popen(
+            [
+                self.args.rdflib_python,
+                "-m",
+                "rdflib_endpoint",
+                "serve",
+                str(self.quads),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
+        )
         self.wait_http("/?" + urllib.parse.urlencode({"query": "ASK {}"}), 3600)
         return time.perf_counter() - started
 
@@ -555,9 +669,13 @@ class InProcess(System):
         self.load_s = reply["seconds"]
 
     def spawn(self) -> None:
-        self.process = subprocess.Popen([sys.executable, str(BENCH / "run.py"), "_pyoxigraph_child"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
-                                        cwd=PROJECT)
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCH / "run.py"), "_pyoxigraph_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            cwd=PROJECT,
+        )
         self.sampler.watch(self.process.pid)
         self.lock = threading.Lock()
 
@@ -586,8 +704,10 @@ class InProcess(System):
         return Answer(200, reply["count"], reply["seconds"], reply["size"])
 
     def throughput(self, items: list[Item], clients: int, duration: float) -> tuple[int, int]:
-        jobs = [{"kind": "select" if i.kind == "select" else "graph", "query": [i.query(k) for k in range(20)]}
-                for i in items]
+        jobs = [
+            {"kind": "select" if i.kind == "select" else "graph", "query": [i.query(k) for k in range(20)]}
+            for i in items
+        ]
         reply = self.call({"op": "throughput", "jobs": jobs, "clients": clients, "duration": duration})
         return reply["done"], reply["failed"]
 
@@ -646,7 +766,7 @@ def pyoxigraph_child() -> None:  # pragma: no cover - runs in the child
                 stop_at = time.perf_counter() + message["duration"]
                 jobs = message["jobs"]
 
-                def client(c: int) -> tuple[int, int]:
+                def client(c: int, stop_at: float = stop_at, jobs: list = jobs) -> tuple[int, int]:
                     done = failed = 0
                     n = c
                     while time.perf_counter() < stop_at:
@@ -690,7 +810,7 @@ def measure_latency(systems: list[System], items: list[Item], reps: int, results
     """Every item `reps` times on every system, the systems' order rotated each time (round-robin)."""
     for k in range(reps + 1):  # k = 0 is a warm-up, not recorded
         for i, item in enumerate(items):
-            order = systems[(k + i) % len(systems):] + systems[: (k + i) % len(systems)]
+            order = systems[(k + i) % len(systems) :] + systems[: (k + i) % len(systems)]
             for system in order:
                 if not system.supports(item) or item.name in system.excluded:
                     continue
@@ -710,8 +830,9 @@ def measure_latency(systems: list[System], items: list[Item], reps: int, results
 
 
 def measure_throughput(system: System, items: list[Item], clients: int, duration: float) -> tuple[float, int]:
-    usable = [item for item in items if item.in_throughput and system.supports(item)
-              and item.name not in system.excluded]
+    usable = [
+        item for item in items if item.in_throughput and system.supports(item) and item.name not in system.excluded
+    ]
     if isinstance(system, InProcess):
         done, failed = system.throughput(usable, clients, duration)
         return done / duration, failed
@@ -749,8 +870,11 @@ def check_counts(systems: list[System], items: list[Item], reps: int, results: R
         if item.kind == "page-html":
             continue
         for k in range(reps + 1):
-            seen = {s.name: results.counts.get((s.name, item.name, k)) for s in systems
-                    if (s.name, item.name, k) in results.counts}
+            seen = {
+                s.name: results.counts.get((s.name, item.name, k))
+                for s in systems
+                if (s.name, item.name, k) in results.counts
+            }
             if item.kind == "page-ttl":
                 seen.pop("ours", None)  # our page is the description plus labels of its terms: not a query answer
             if len(set(seen.values())) > 1:
@@ -775,16 +899,19 @@ def ratio(value: float | None, base: float | None) -> str:
     return f"{value / base:.2f}×"
 
 
-def report(args, summary: dict, systems: list[System], items: list[Item], results: Results,
-           problems: list[str], elapsed: float) -> str:
+def report(
+    args, summary: dict, systems: list[System], items: list[Item], results: Results, problems: list[str], elapsed: float
+) -> str:
     names = [s.name for s in systems]
     labels = {s.name: s.label for s in systems}
     base = "oxigraph" if "oxigraph" in names else names[0]
-    lines = [f"### {summary['triples_generated'] + 2700:,} triples ({size_name(args.triples)} generated, seed "
-             f"{args.seed}), {args.reps} reps, {os.cpu_count()} cores",
-             "",
-             "Latency in ms, median / p95; ratio = median ÷ the Oxigraph server's median.",
-             ""]
+    lines = [
+        f"### {args.quads:,} quads ({summary['triples_generated']:,} generated + the bundled graph; seed "
+        f"{args.seed}), {args.reps} reps, {os.cpu_count()} cores",
+        "",
+        "Latency in ms, median / p95; ratio = median ÷ the Oxigraph server's median.",
+        "",
+    ]
     head = "| query | rows | " + " | ".join(f"{labels[n]}" + ("" if n == base else " | ×") for n in names) + " |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     medians: dict[str, list[float]] = {n: [] for n in names}
@@ -830,8 +957,11 @@ def report(args, summary: dict, systems: list[System], items: list[Item], result
         if n != base:
             row.append(f"**{ratio(geo[n], geo[base])}**")
     lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "| measure | " + " | ".join(labels[n] + ("" if n == base else " | ×") for n in names) + " |",
-              "|" + "---|" * (1 + len(names) * 2 - 1)]
+    lines += [
+        "",
+        "| measure | " + " | ".join(labels[n] + ("" if n == base else " | ×") for n in names) + " |",
+        "|" + "---|" * (1 + len(names) * 2 - 1),
+    ]
 
     def measure(title: str, values: dict, fmt, higher_better: bool = False):
         row = [title]
@@ -843,29 +973,38 @@ def report(args, summary: dict, systems: list[System], items: list[Item], result
         lines.append("| " + " | ".join(row) + " |")
 
     for clients in args.clients:
-        measure(f"throughput, {clients} client{'s' if clients > 1 else ''} (answers/s)",
-                {n: results.throughput.get((n, clients)) for n in names}, lambda v: f"{v:.1f}")
+        measure(
+            f"throughput, {clients} client{'s' if clients > 1 else ''} (answers/s)",
+            {n: results.throughput.get((n, clients)) for n in names},
+            lambda v: f"{v:.1f}",
+        )
     measure("load (s)", {s.name: s.load_s for s in systems}, lambda v: f"{v:.1f}")
     measure("restart on the existing store (s)", {s.name: s.restart_s for s in systems}, lambda v: f"{v:.2f}")
-    measure("peak memory, process tree (MB)", {n: results.memory.get(n) for n in names},
-            lambda v: f"{v / 1e6:.0f}")
+    measure("peak memory, process tree (MB)", {n: results.memory.get(n) for n in names}, lambda v: f"{v / 1e6:.0f}")
     lines.append("")
     notes = []
     for s in systems:
         if s.excluded:
-            notes.append(f"{s.label}: timed out (> {args.timeout:g} s) on {', '.join(sorted(s.excluded))}; "
-                         "those queries are left out of its throughput mix.")
+            notes.append(
+                f"{s.label}: timed out (> {args.timeout:g} s) on {', '.join(sorted(s.excluded))}; "
+                "those queries are left out of its throughput mix."
+            )
         notes += [f"{s.label}: {note}" for note in dict.fromkeys(s.notes)]
     for (system, item), errors in sorted(results.failures.items()):
         shown = [e for e in errors if e != "timeout"]
         if shown:
             notes.append(f"{system} {item}: {len(shown)} failed answer(s): {shown[0][:160]}")
-    notes += [f"count check: {p}" for p in problems] or ["count check: every system gave the same count for "
-                                                         "every answer (status 200 throughout)."]
-    notes.append(f"Throughput: {args.duration:g} s per system and client count, over the mix without the dump; "
-                 "page items ask for a different resource each time. pyoxigraph is timed inside its process.")
-    notes.append(f"Our server: {server_version()}, flags {' '.join(Ours.default_args() + args.ours_arg) or 'none'}; "
-                 f"run took {elapsed / 60:.1f} min.")
+    notes += [f"count check: {p}" for p in problems] or [
+        "count check: every system gave the same count for every answer (status 200 throughout)."
+    ]
+    notes.append(
+        f"Throughput: {args.duration:g} s per system and client count, over the mix without the dump; "
+        "page items ask for a different resource each time. pyoxigraph is timed inside its process."
+    )
+    notes.append(
+        f"Our server: {args.server_version}, flags {' '.join(Ours.default_args() + args.ours_arg) or 'none'}; "
+        f"run took {elapsed / 60:.1f} min."
+    )
     lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
@@ -873,10 +1012,12 @@ def report(args, summary: dict, systems: list[System], items: list[Item], result
 def server_version() -> str:
     """The commit our server was run from, and whether server/ had uncommitted changes."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "server"], cwd=PROJECT, capture_output=True,
-                               text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "server"], cwd=PROJECT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
     return f"commit {commit}" + (" with uncommitted changes in server/" if dirty else "")
@@ -897,20 +1038,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="per-query timeout in seconds (default 10)")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per throughput measurement")
     parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8])
-    parser.add_argument("--systems", default="ours,oxigraph,pyoxigraph,rdflib",
-                        help="comma-separated subset of " + ",".join(SYSTEMS))
+    parser.add_argument(
+        "--systems", default="ours,oxigraph,pyoxigraph,rdflib", help="comma-separated subset of " + ",".join(SYSTEMS)
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate the data again even if cached")
     parser.add_argument("--oxigraph", default=shutil.which("oxigraph") or "oxigraph", help="the oxigraph CLI")
     default_rdflib = BENCH / ".venv" / "bin" / "python"
-    parser.add_argument("--rdflib-python", default=str(default_rdflib if default_rdflib.exists() else sys.executable),
-                        help="a python with rdflib-endpoint installed")
-    parser.add_argument("--ours-arg", action="append", default=[],
-                        help="extra flag for `python -m server serve` (repeatable), e.g. --ours-arg=--workers=2")
+    parser.add_argument(
+        "--rdflib-python",
+        default=str(default_rdflib if default_rdflib.exists() else sys.executable),
+        help="a python with rdflib-endpoint installed",
+    )
+    parser.add_argument(
+        "--ours-arg",
+        action="append",
+        default=[],
+        help="extra flag for `python -m server serve` (repeatable), e.g. --ours-arg=--workers=2",
+    )
     args = parser.parse_args(argv)
+    args.server_version = server_version()
     started = time.perf_counter()
 
     root, summary = prepare_data(args.triples, args.seed, regenerate=args.regenerate)
     quads = root / "_bench" / "quads.nq"
+    with quads.open("rb") as handle:
+        args.quads = sum(1 for _ in handle)
     sizes = data_sizes(root)
     items = mix(summary["sample"], sizes)
     workdir = BENCH / "_runs" / size_name(args.triples)
@@ -946,15 +1098,22 @@ def main(argv: list[str] | None = None) -> int:
     text = report(args, summary, systems, items, results, problems, time.perf_counter() - started)
     print(text)
     (workdir / "results.md").write_text(text, encoding="utf-8")
-    (workdir / "results.json").write_text(json.dumps({
-        "args": {k: v for k, v in vars(args).items()},
-        "latencies": {f"{s}/{i}": v for (s, i), v in results.latencies.items()},
-        "throughput": {f"{s}/{c}": v for (s, c), v in results.throughput.items()},
-        "load_s": {s.name: s.load_s for s in systems},
-        "restart_s": {s.name: s.restart_s for s in systems},
-        "memory": results.memory,
-        "problems": problems,
-    }, indent=2, default=str), encoding="utf-8")
+    (workdir / "results.json").write_text(
+        json.dumps(
+            {
+                "args": {k: v for k, v in vars(args).items()},
+                "latencies": {f"{s}/{i}": v for (s, i), v in results.latencies.items()},
+                "throughput": {f"{s}/{c}": v for (s, c), v in results.throughput.items()},
+                "load_s": {s.name: s.load_s for s in systems},
+                "restart_s": {s.name: s.restart_s for s in systems},
+                "memory": results.memory,
+                "problems": problems,
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
     return 1 if problems else 0
 
 

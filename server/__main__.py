@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         if command == "link":
             return run_link(config, argv)
         release = run_build(config)
+        if command == "publish":
+            return run_publish(config, release)
         if command == "serve":
             run_serve(config, release)
         return 0
@@ -94,10 +96,9 @@ def run_serve(config: Config, release) -> None:
     from waitress.server import create_server
 
     from . import create_app
-    from .engine import open_local_engine
     from .state import Releases
 
-    release.engine = open_local_engine(release.store, config.release_dir / "work" / release.version, config)
+    release.engine = open_engine(release, config)
     releases = Releases(release)
     app = create_app(config, releases)
     server = create_server(app, **server_options(config))
@@ -110,6 +111,42 @@ def run_serve(config: Config, release) -> None:
     finally:
         server.close()
         releases.current.engine.close()
+
+
+def open_engine(release, config: Config):
+    """The engine a release is served from: the remote endpoint if one is set, else the embedded store.
+
+    With a remote engine the built store is only needed for the dumps, so it is let go.
+    """
+    from .engine import RemoteEngine
+    from .engine import open_local_engine
+
+    if not config.engine_url:
+        return open_local_engine(release.store, config.release_dir / "work" / release.version, config)
+    engine = RemoteEngine(
+        config.engine_url,
+        timeout_s=config.query_timeout_s,
+        user=config.engine_user or None,
+        password=config.engine_password or None,
+    )
+    release.store = None
+    log.info("serving release %s from the engine at %s", release.version, engine.url)
+    return engine
+
+
+def run_publish(config: Config, release) -> int:
+    """Load the release into the remote engine (see publish.py); exit 2 if the engine refuses."""
+    from .publish import publish_release
+
+    if not (config.engine_update_url and config.engine_store_url):
+        print("mic-lod: publish needs --engine-update-url and --engine-store-url", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    auth = (config.engine_user, config.engine_password) if config.engine_user else None
+    count = publish_release(
+        release, store_url=config.engine_store_url, update_url=config.engine_update_url, auth=auth
+    )
+    print(f"release {release.version} published: {count} graphs")
+    return 0
 
 
 def server_options(config: Config) -> dict:
@@ -141,7 +178,6 @@ def reload(config: Config, releases) -> bool:
 
     Sent by SIGHUP. A reload that arrives while one runs is skipped.
     """
-    from .engine import open_local_engine
     from .pipeline import build_release
 
     if not _reloading.acquire(blocking=False):
@@ -150,7 +186,7 @@ def reload(config: Config, releases) -> bool:
     try:
         try:
             release = build_release(config)
-            release.engine = open_local_engine(release.store, config.release_dir / "work" / release.version, config)
+            release.engine = open_engine(release, config)
         except ShapesViolated as exc:
             log.error("reload refused, still serving %s: %s\n%s", releases.current.version, exc, exc.report.text())
             return False

@@ -31,11 +31,11 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message says which and why."""
 
 
-def setting(default, help: str, *, factory=None):
-    """A Config field with the help text its flag and the README show."""
+def setting(default, help: str, *, factory=None, secret: bool = False):
+    """A Config field with the help text its flag and the README show; a secret one is never shown."""
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,11 @@ class Config:
     max_header_bytes: int = setting(16_384, "largest request line and headers")
     max_connections: int = setting(200, "open connections at most")
     trusted_proxy: str = setting("", "address of a reverse proxy whose X-Forwarded-* headers are trusted")
+    engine_url: str = setting("", "query endpoint of a remote SPARQL engine; empty: the embedded store")
+    engine_update_url: str = setting("", "update endpoint of the remote engine, for publish")
+    engine_store_url: str = setting("", "Graph Store Protocol endpoint of the remote engine, for publish")
+    engine_user: str = setting("", "user name for the remote engine")
+    engine_password: str = setting("", "password for the remote engine (prefer the environment)", secret=True)
     log_level: str = setting("INFO", "logging level")
 
     @property
@@ -155,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mic-lod",
         description="Publish MIC's international ICT strategy as linked open data.",
     )
-    parser.add_argument("command", choices=["serve", "validate", "build", "link"])
+    parser.add_argument("command", choices=["serve", "validate", "build", "link", "publish"])
     parser.add_argument("input", nargs="?", help="link: the CSV file to link ('-' for standard input)")
     parser.add_argument("--column", help="link: the column holding the names to match")
     parser.add_argument("--type", dest="link_type", help="link: keep candidates of this class (IRI or name)")

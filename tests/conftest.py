@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from waitress import wasyncore
 from waitress.server import create_server
 
 from server import create_app
+from server.__main__ import main
 from server.__main__ import server_options
 from server.config import Config
 from server.engine import open_local_engine
@@ -148,3 +155,111 @@ def canary() -> Iterator[Canary]:
     listener = Canary()
     yield listener
     listener.close()
+
+
+# --- remote mode: a real Oxigraph server and app processes serving from it -----------------------
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class Oxigraph:
+    """An `oxigraph serve` process on a fixed location and port, which can be stopped and started."""
+
+    def __init__(self, location: Path):
+        self.location = location
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = ["oxigraph", "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_until(lambda: requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=2).ok)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def count(self) -> int:
+        response = requests.get(self.url + "/query", params={"query": COUNT}, timeout=10,
+                                headers={"Accept": "application/sparql-results+json"})
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def start_app(engine: Oxigraph, build_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    command = [
+        sys.executable, "-m", "server", "serve", "--port", "0", "--build-dir", str(build_dir),
+        "--engine-url", engine.url + "/query", "--rate-limit-per-s", "0", "--query-timeout-s", "5", *extra,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("serving on "):
+            return process, line.split()[-1].rstrip("/")
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError("the app did not start")
+
+
+def publish(engine: Oxigraph, build_dir: Path, root: Path = ROOT) -> int:
+    return main(
+        ["publish", "--root", str(root), "--build-dir", str(build_dir),
+         "--engine-update-url", engine.url + "/update", "--engine-store-url", engine.url + "/store"],
+        {},
+    )
+
+
+@pytest.fixture(scope="session")
+def remote_engine(tmp_path_factory):
+    """A real `oxigraph serve` on 127.0.0.1 with the bundled graph published into it."""
+    server = Oxigraph(tmp_path_factory.mktemp("oxigraph"))
+    server.start()
+    assert publish(server, tmp_path_factory.mktemp("publish")) == 0
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_apps(remote_engine, tmp_path_factory):
+    """Two app processes, each serving from the one engine (remote mode)."""
+    build = tmp_path_factory.mktemp("apps")
+    started = [start_app(remote_engine, build) for _ in range(2)]
+    yield [url for _, url in started]
+    for process, _ in started:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    mode: str
+
+
+@pytest.fixture(params=["embedded", "remote-1", "remote-2"])
+def any_server(request) -> Endpoint:
+    """The server over HTTP in each mode: embedded store, and each of two apps on a remote engine."""
+    if request.param == "embedded":
+        return Endpoint(request.getfixturevalue("live_server").url, "embedded")
+    return Endpoint(request.getfixturevalue("remote_apps")[int(request.param[-1]) - 1], request.param)

@@ -45,8 +45,8 @@ def store_graph(release, query: str) -> Graph:
     return Graph().parse(data=ntriples, format="nt")
 
 
-def wrapper(live_server, query: str, return_format: str, method: str = GET) -> SPARQLWrapper:
-    client = SPARQLWrapper(live_server.url + "/sparql")
+def wrapper(any_server, query: str, return_format: str, method: str = GET) -> SPARQLWrapper:
+    client = SPARQLWrapper(any_server.url + "/sparql")
     client.setQuery(query)
     client.setReturnFormat(return_format)
     client.setMethod(method)
@@ -54,68 +54,68 @@ def wrapper(live_server, query: str, return_format: str, method: str = GET) -> S
 
 
 @pytest.mark.parametrize("method", [GET, POST])
-def test_sparqlwrapper_select_json_gets_the_store_answer(live_server, release, method):
-    results = wrapper(live_server, LABELS, JSON, method).queryAndConvert()
+def test_sparqlwrapper_select_json_gets_the_store_answer(any_server, release, method):
+    results = wrapper(any_server, LABELS, JSON, method).queryAndConvert()
     labels = {(b["label"]["value"], b["label"].get("xml:lang")) for b in results["results"]["bindings"]}
     assert labels == store_labels(release, MEETING)
     assert labels  # the meeting has labels in both projects
 
 
-def test_sparqlwrapper_select_xml_gets_the_store_answer(live_server, release):
-    document = wrapper(live_server, LABELS, XML).queryAndConvert()
+def test_sparqlwrapper_select_xml_gets_the_store_answer(any_server, release):
+    document = wrapper(any_server, LABELS, XML).queryAndConvert()
     literals = document.getElementsByTagName("literal")
     labels = {(node.firstChild.data, node.getAttribute("xml:lang") or None) for node in literals}
     assert labels == store_labels(release, MEETING)
 
 
 @pytest.mark.parametrize(("iri", "expected"), [(MEETING, True), ("https://example.org/nothing", False)])
-def test_sparqlwrapper_ask_gets_the_store_answer(live_server, iri, expected):
-    result = wrapper(live_server, f"ASK {{ <{iri}> ?p ?o }}", JSON).queryAndConvert()
+def test_sparqlwrapper_ask_gets_the_store_answer(any_server, iri, expected):
+    result = wrapper(any_server, f"ASK {{ <{iri}> ?p ?o }}", JSON).queryAndConvert()
     assert result["boolean"] is expected
 
 
-def test_sparqlwrapper_construct_gets_the_store_graph(live_server, release):
-    graph = wrapper(live_server, CONSTRUCT, TURTLE).queryAndConvert()
+def test_sparqlwrapper_construct_gets_the_store_graph(any_server, release):
+    graph = wrapper(any_server, CONSTRUCT, TURTLE).queryAndConvert()
     assert isinstance(graph, bytes)  # SPARQLWrapper hands Turtle back unparsed
     assert isomorphic(Graph().parse(data=graph, format="turtle"), store_graph(release, CONSTRUCT))
 
 
 # SPARQLWrapper 2.0 parses RDF answers into an rdflib ConjunctiveGraph, which rdflib 7 deprecates.
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
-def test_sparqlwrapper_construct_as_rdfxml_is_parsed_by_the_wrapper(live_server, release):
-    graph = wrapper(live_server, CONSTRUCT, XML).queryAndConvert()
+def test_sparqlwrapper_construct_as_rdfxml_is_parsed_by_the_wrapper(any_server, release):
+    graph = wrapper(any_server, CONSTRUCT, XML).queryAndConvert()
     assert isinstance(graph, Graph)
     assert isomorphic(graph, store_graph(release, CONSTRUCT))
 
 
-def sparql_store(live_server) -> SPARQLStore:
-    return SPARQLStore(query_endpoint=live_server.url + "/sparql")
+def sparql_store(any_server) -> SPARQLStore:
+    return SPARQLStore(query_endpoint=any_server.url + "/sparql")
 
 
-def test_sparqlstore_select_gets_the_store_answer(live_server, release):
-    graph = Graph(store=sparql_store(live_server))
+def test_sparqlstore_select_gets_the_store_answer(any_server, release):
+    graph = Graph(store=sparql_store(any_server))
     rows = graph.query(LABELS)
     assert {(str(row.label), row.label.language) for row in rows} == store_labels(release, MEETING)
 
 
-def test_sparqlstore_triple_pattern_gets_the_store_answer(live_server, release):
-    graph = Graph(store=sparql_store(live_server))
+def test_sparqlstore_triple_pattern_gets_the_store_answer(any_server, release):
+    graph = Graph(store=sparql_store(any_server))
     labels = set(graph.objects(URIRef(MIC), RDFS.label))
     assert {(str(label), label.language) for label in labels} == store_labels(release, MIC)
     assert all(isinstance(label, Literal) for label in labels)
 
 
-def test_sparqlstore_sees_every_triple_of_a_resource_in_the_union(live_server, release):
-    graph = Graph(store=sparql_store(live_server))
+def test_sparqlstore_sees_every_triple_of_a_resource_in_the_union(any_server, release):
+    graph = Graph(store=sparql_store(any_server))
     quads = release.store.quads_for_pattern(NamedNode(MEETING), None, None)
     expected = {(q.predicate.value, q.object.value) for q in quads}
     found = {(str(p), str(o)) for _, p, o in graph.triples((URIRef(MEETING), None, None))}
     assert found == expected
 
 
-def test_cors_preflight_over_http(live_server):
+def test_cors_preflight_over_http(any_server):
     response = requests.options(
-        live_server.url + "/sparql",
+        any_server.url + "/sparql",
         headers={"Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST"},
         timeout=10,
     )

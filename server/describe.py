@@ -21,6 +21,7 @@ states).
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from dataclasses import dataclass
 from dataclasses import field
 from itertools import islice
@@ -59,11 +60,14 @@ SELECT ?s ?p ?o ?g WHERE {
   { SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p <$iri> } BIND(<$iri> AS ?o) } LIMIT $limit }
 }
 """
+# One pattern per label predicate, each with a constant predicate: a variable predicate bound by
+# VALUES is planned as a scan of every quad (27 ms at 100k triples against 0.4 ms for 50 names).
 LABELS = """
 SELECT ?n ?p ?l WHERE {
   VALUES ?n { $names }
-  VALUES ?p { <http://www.w3.org/2000/01/rdf-schema#label> <http://www.w3.org/2004/02/skos/core#prefLabel> }
-  ?n ?p ?l
+  { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?l BIND(<http://www.w3.org/2000/01/rdf-schema#label> AS ?p) }
+  UNION
+  { ?n <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(<http://www.w3.org/2004/02/skos/core#prefLabel> AS ?p) }
 }
 """
 
@@ -235,7 +239,18 @@ def used_prefixes(triples: list[Triple], prefixes: dict[str, str]) -> dict[str, 
                 iris.add(term.value)
             elif isinstance(term, Literal) and not term.language:
                 iris.add(term.datatype.value)
-    return {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
+    ordered = sorted(iris)
+    return {name: ns for name, ns in prefixes.items() if _starts_some(ordered, ns)}
+
+
+def _starts_some(ordered: list[str], start: str) -> bool:
+    """Whether some string of sorted `ordered` starts with `start`: the first one not below it does, if any.
+
+    >>> _starts_some(["http://a/x", "http://b/"], "http://a/"), _starts_some(["http://b/"], "http://a/")
+    (True, False)
+    """
+    at = bisect_left(ordered, start)
+    return at < len(ordered) and ordered[at].startswith(start)
 
 
 def serialize_description(description: Description, format: RdfFormat, *, iris: Iris) -> bytes:

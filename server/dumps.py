@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import logging
 import os
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +88,7 @@ CHANGELOG = "changelog.json"
 ADDED = "changes-added.nq"
 REMOVED = "changes-removed.nq"
 DUMPS_NQ = next(dump.name for dump in DUMPS if dump.name.endswith(".nq"))
+DUMPS_NT = next(dump.name for dump in DUMPS if dump.name.endswith(".nt"))
 VERSION_PATTERN = re.compile(r"^\d{8}-[0-9a-f]{8}$")
 CURRENT_MAX_AGE = 300  # /download/{file} follows the current release
 ARCHIVE_MAX_AGE = 365 * 24 * 3600  # /download/releases/{version}/{file} never changes
@@ -123,20 +127,37 @@ def media_type_of(name: str) -> str:
 # --- content and change log -------------------------------------------------
 
 
-def canonical_lines(nquads: bytes, *, exclude_graph: NamedNode | None = None) -> list[bytes]:
+def canonical_lines(nquads: bytes | Path, *, exclude_graph: NamedNode | None = None) -> list[bytes]:
     """The sorted, canonical N-Quads lines of a dataset, without `exclude_graph`.
 
     Without blank nodes the engine's N-Quads lines are already canonical; with
     them, the quads are relabelled by RDFC-1.0 first, so that isomorphic data
     gives equal lines.
+
+    :param nquads: the N-Quads text, or the path of an N-Quads file, which is read a line at a
+        time so that the whole text is never in memory beside its lines.
     """
-    if b"_:" not in nquads:
-        lines = (line.strip() for line in nquads.split(b"\n"))
-        end = f"<{exclude_graph.value}> .".encode() if exclude_graph is not None else None
-        return sorted({line for line in lines if line and not (end and line.endswith(end))})
-    dataset = Dataset(quad for quad in parse(nquads, format=RdfFormat.N_QUADS) if quad.graph_name != exclude_graph)
+    end = f"<{exclude_graph.value}> .".encode() if exclude_graph is not None else None
+    found: set[bytes] = set()
+    with _lines_of(nquads) as lines:
+        for line in lines:
+            line = line.strip()
+            if b"_:" in line:
+                break
+            if line and not (end and line.endswith(end)):
+                found.add(line)
+        else:
+            return sorted(found)
+    found.clear()
+    source = {"path": nquads} if isinstance(nquads, Path) else {"input": nquads}
+    quads = parse(**source, format=RdfFormat.N_QUADS)
+    dataset = Dataset(quad for quad in quads if quad.graph_name != exclude_graph)
     dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
     return sorted({line.strip().encode() for line in str(dataset).split("\n") if line.strip()})
+
+
+def _lines_of(nquads: bytes | Path):
+    return nquads.open("rb") if isinstance(nquads, Path) else io.BytesIO(nquads)
 
 
 def content_hash(lines: list[bytes]) -> str:
@@ -198,24 +219,30 @@ UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
 
 
 def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
-    """Write every dump of DUMPS into `directory`; return their paths.
+    """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
 
     Triples formats get the union of the graphs, deduplicated by the engine's
-    CONSTRUCT and sorted so subjects group; quads formats keep the graphs.
+    CONSTRUCT and sorted so subjects group; quads formats keep the graphs. The
+    union is computed once, written as N-Triples, and the other triples
+    formats are streamed from that file in the same order. Each file is
+    gzipped in a thread while the next one is written.
     """
     prefixes = output_prefixes(iris)
+    ntriples = directory / DUMPS_NT
+    serialize(store.query(UNION, use_default_graph_as_union=True), ntriples, RdfFormat.N_TRIPLES)
     written = []
-    for dump in DUMPS:
-        if dump.gzip:
-            continue
-        path = directory / dump.name
-        format = RdfFormat.from_media_type(dump.media_type)
-        if format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
-            store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
-        else:
-            serialize(store.query(UNION, use_default_graph_as_union=True), path, format, prefixes=prefixes)
-        written += [path, _gzip(path)]
-    return written
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for dump in DUMPS:
+            if dump.gzip:
+                continue
+            path = directory / dump.name
+            format = RdfFormat.from_media_type(dump.media_type)
+            if format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
+                store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+            elif format != RdfFormat.N_TRIPLES:
+                serialize(parse(path=ntriples, format=RdfFormat.N_TRIPLES), path, format, prefixes=prefixes)
+            written += [path, pool.submit(_gzip, path)]
+        return [item if isinstance(item, Path) else item.result() for item in written]
 
 
 def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
@@ -237,7 +264,7 @@ def write_changelog(
     summary: dict = {"version": version, "previous": None, "added": None, "removed": None}
     written = [directory / CHANGELOG]
     if previous is not None:
-        nquads = (releases_dir / previous["version"] / DUMPS_NQ).read_bytes()
+        nquads = releases_dir / previous["version"] / DUMPS_NQ
         added, removed = diff_lines(canonical_lines(nquads, exclude_graph=exclude_graph), current)
         _write_lines(directory / ADDED, added)
         _write_lines(directory / REMOVED, removed)
@@ -260,10 +287,10 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
     graph = dataset_graph(iris)
     if store.contains_named_graph(graph):
         store.remove_graph(graph)
-    lines = canonical_lines(store.dump(format=RdfFormat.N_QUADS))
-    digest = content_hash(lines)
     releases_dir = config.release_dir / RELEASES
     releases_dir.mkdir(parents=True, exist_ok=True)
+    lines = _data_lines(store, releases_dir)
+    digest = content_hash(lines)
     index = read_index(releases_dir)
     for entry in index:
         if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
@@ -290,6 +317,7 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
     written = write_dumps(store, partial, iris=iris)
     report.graph.serialize(partial / REPORT, format="turtle")
     files = {path.name: _file_info(path) for path in written}
+    dumped = dict(files)
     serialize(
         sort_triples(description + size_triples(iris, files, DUMPS)),
         partial / VOID_FILE,
@@ -300,7 +328,7 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
     written += write_changelog(
         partial, version=version, previous=previous, current=lines, releases_dir=releases_dir, exclude_graph=graph
     )
-    files = {path.name: _file_info(path) for path in written}
+    files = {path.name: dumped.get(path.name) or _file_info(path) for path in written}  # dumps are hashed once
     (partial / SUMS).write_text("".join(f"{files[name]['sha256']}  {name}\n" for name in sorted(files)))
     files[SUMS] = _file_info(partial / SUMS)
     manifest = {
@@ -326,6 +354,14 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
         sum(info["size"] for info in files.values()),
     )
     return Release(version, store, report, iris, directory, built_at, files)
+
+
+def _data_lines(store: Store, directory: Path) -> list[bytes]:
+    """The canonical lines of the store, dumped through a temporary file in `directory`."""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".content-", suffix=".nq") as handle:
+        store.dump(handle, RdfFormat.N_QUADS)
+        handle.flush()
+        return canonical_lines(Path(handle.name))
 
 
 def _reuse(store: Store, report: ValidationReport, iris: Iris, directory: Path, entry: dict) -> Release:

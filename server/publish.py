@@ -8,9 +8,9 @@
    request as one transaction (Oxigraph does), so readers see the old release
    or the new one, never half of each.
 
-While staging graphs are being sent, a `GRAPH ?g` query made directly on the
-engine can see them under their staging names; the publisher's own pages and
-endpoint read the default graph and the live graph names only.
+While staging graphs are being sent, a `GRAPH ?g` query (through the app or
+on the engine) can see them under their staging names; the default graph, the
+live graph names, and so every page, change only at the switch.
 """
 
 from __future__ import annotations

@@ -88,7 +88,12 @@ def run_build(config: Config):
     from .pipeline import build_release
 
     release = build_release(config)
-    print(f"release {release.version} written to {release.directory}")
+    if release.reused and release.store_path is not None:
+        print(f"reusing release {release.version} from the store at {release.store_path}, sources unchanged")
+    elif release.reused:
+        print(f"reusing release {release.version} from {release.directory}, sources unchanged")
+    else:
+        print(f"release {release.version} written to {release.directory}")
     return release
 
 
@@ -122,7 +127,8 @@ def open_engine(release, config: Config):
     from .engine import open_local_engine
 
     if not config.engine_url:
-        return open_local_engine(release.store, config.release_dir / "work" / release.version, config)
+        directory = config.release_dir / "work" / release.version
+        return open_local_engine(release.store, directory, config, store_path=release.store_path)
     engine = RemoteEngine(
         config.engine_url,
         timeout_s=config.query_timeout_s,

@@ -45,7 +45,9 @@ class Config:
     host: str = setting("127.0.0.1", "address to listen on")
     port: int = setting(8080, "port to listen on, 0 for any free one")
     build_dir: Path | None = setting(None, "where build writes releases (default: ROOT/_build)")
-    store_path: Path | None = setting(None, "on-disk store folder, for large data")
+    store_path: Path | None = setting(
+        None, "on-disk store folder, for large data; a restart with unchanged sources reopens it at once"
+    )
     threads: int = setting(8, "HTTP server threads")
     workers: int = setting(4, "query worker processes")
     query_timeout_s: float = setting(30.0, "deadline of one query, in seconds")

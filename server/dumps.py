@@ -275,11 +275,13 @@ def write_changelog(
     return written
 
 
-def write_release(store: Store, report: ValidationReport, config: Config) -> Release:
+def write_release(store: Store, report: ValidationReport, config: Config, *, sources: str | None = None) -> Release:
     """Make `store` a release: version it, add its description, write its files once.
 
     The store gets graph ``graph/dataset`` (the VoID/DCAT description). If the
     data's hash is already in the index, that release is reused as it is.
+    `sources` is the fingerprint of the source files the store was built from
+    (pipeline.fingerprint_sources), recorded in the manifest and the index.
 
     :raises OSError: if the release folder cannot be written.
     """
@@ -336,6 +338,7 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
         "built_at": built_at.isoformat(),
         "hash": digest,
         "previous": previous["version"] if previous else None,
+        "sources": sources,
         "files": files,
     }
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -344,7 +347,7 @@ def write_release(store: Store, report: ValidationReport, config: Config) -> Rel
     directory = releases_dir / version
     shutil.rmtree(directory, ignore_errors=True)  # an orphan of a crashed build: it is not in the index
     os.replace(partial, directory)
-    entry = {key: manifest[key] for key in ("version", "built_at", "hash", "previous")} | {"files": files}
+    entry = {key: manifest[key] for key in ("version", "built_at", "hash", "previous", "sources")} | {"files": files}
     _write_index(releases_dir, [*index, entry])
     log.info(
         "release %s: %d data quads, %d files, %d bytes",
@@ -373,6 +376,50 @@ def _reuse(store: Store, report: ValidationReport, iris: Iris, directory: Path, 
     log.info("release %s reused: the data is unchanged", entry["version"])
     built_at = datetime.fromisoformat(entry["built_at"])
     return Release(entry["version"], store, report, iris, directory, built_at, dict(entry["files"]))
+
+
+def find_release(config: Config, *, version: str | None = None, sources: str | None = None) -> dict | None:
+    """The index entry of a written release by `version` or by the fingerprint of its `sources`.
+
+    The newest match whose folder still holds its manifest, or None. Entries written
+    before fingerprints were recorded have no "sources" and match only by version.
+    """
+    releases_dir = config.release_dir / RELEASES
+    for entry in reversed(read_index(releases_dir)):
+        if version is not None and entry["version"] != version:
+            continue
+        if sources is not None and entry.get("sources") != sources:
+            continue
+        if (releases_dir / entry["version"] / MANIFEST).is_file():
+            return entry
+    return None
+
+
+def read_release(entry: dict, store: Store, config: Config) -> Release:
+    """The Release of an index entry written before, served from `store`, its report read back."""
+    directory = config.release_dir / RELEASES / entry["version"]
+    report = read_report(directory / REPORT) if REPORT in entry["files"] else None
+    built_at = datetime.fromisoformat(entry["built_at"])
+    return Release(entry["version"], store, report, Iris(config.base_iri), directory, built_at, dict(entry["files"]))
+
+
+def read_report(path: Path) -> ValidationReport:
+    """A release's SHACL report, read back from the Turtle it was written as."""
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    from .validate import _problems
+
+    graph = Graph().parse(path, format="turtle")
+    conforms = all(bool(value.toPython()) for value in graph.objects(None, SH.conforms))
+    rank = {"Violation": 0, "Warning": 1}
+    problems = sorted(_problems(graph), key=lambda p: (rank.get(p.severity, 2), p.focus, p.path))
+    return ValidationReport(conforms=conforms, problems=problems, graph=graph)
+
+
+def release_nquads(release: Release) -> Path:
+    """The release's N-Quads dump: every quad of its store, graph/dataset included."""
+    return release.directory / DUMPS_NQ
 
 
 # --- serving ----------------------------------------------------------------

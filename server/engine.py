@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 import requests
+from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import Quad
 from pyoxigraph import QueryResultsFormat
@@ -68,17 +69,28 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """The embedded store; clients' queries go to the worker pool, never to this process's engine."""
+    """The embedded store; clients' queries go to the worker pool, never to this process's engine.
 
-    def __init__(self, store, pool=None):
+    With `materialised` (an on-disk store whose default graph holds the merge of the
+    named graphs, see store.materialise_default_graph) the default graph already is
+    the union: `use_default_graph_as_union` is ignored, as by RemoteEngine, and
+    `quads_for_pattern` without a graph reads the named graphs only, as in memory.
+    """
+
+    def __init__(self, store, pool=None, *, materialised: bool = False):
         self.store = store
         self.pool = pool
+        self.materialised = materialised
 
     def query(self, text: str, *, use_default_graph_as_union: bool = False, prefixes: dict | None = None):
-        return self.store.query(text, use_default_graph_as_union=use_default_graph_as_union, prefixes=prefixes)
+        union = use_default_graph_as_union and not self.materialised
+        return self.store.query(text, use_default_graph_as_union=union, prefixes=prefixes)
 
     def quads_for_pattern(self, subject, predicate, object, graph_name=None) -> Iterator[Quad]:
-        return self.store.quads_for_pattern(subject, predicate, object, graph_name)
+        quads = self.store.quads_for_pattern(subject, predicate, object, graph_name)
+        if graph_name is None and self.materialised:
+            return (quad for quad in quads if not isinstance(quad.graph_name, DefaultGraph))
+        return quads
 
     def contains_named_graph(self, graph: NamedNode) -> bool:
         return self.store.contains_named_graph(graph)
@@ -94,11 +106,16 @@ class LocalEngine:
             self.pool.close()
 
 
-def open_local_engine(store, directory, config) -> LocalEngine:
-    """The embedded engine of a release: its store, and workers loading a dump of it in `directory`."""
+def open_local_engine(store, directory, config, *, store_path=None) -> LocalEngine:
+    """The embedded engine of a release: its store, and workers on the same data.
+
+    The workers open the on-disk store at `store_path` read-only (its default graph
+    materialised), or else load a dump of `store` written into `directory`.
+    """
     from .workers import start_pool
 
-    return LocalEngine(store, start_pool(store, directory, config))
+    pool = start_pool(store, directory, config, store_path=store_path)
+    return LocalEngine(store, pool, materialised=store_path is not None)
 
 
 def redact(url: str) -> str:

@@ -24,6 +24,9 @@ class Release:
     :ivar directory: where this release's dumps and descriptions were written.
     :ivar built_at: when the release was first built (UTC).
     :ivar engine: what serving reads through: the store with its query workers, or a remote endpoint.
+    :ivar store_path: the folder of the on-disk store it is served from (its default graph
+        materialised as the merge of the named graphs), or None for an in-memory store.
+    :ivar reused: True if it was not built now but opened as written before (sources unchanged).
     """
 
     version: str
@@ -34,3 +37,5 @@ class Release:
     built_at: datetime
     files: dict[str, dict] = field(default_factory=dict)
     engine: Engine | None = None
+    store_path: Path | None = None
+    reused: bool = False

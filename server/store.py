@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
+import time
 from pathlib import Path
 
+from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
+from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 from rdflib import Dataset
@@ -34,6 +40,70 @@ def build_store(dataset: Dataset, *, path: Path | None = None) -> Store:
     if path is not None:
         store.optimize()
     log.info("store holds %d quads in %d graphs", len(store), sum(1 for _ in store.named_graphs()))
+    return store
+
+
+def materialise_default_graph(store: Store) -> None:
+    """Bulk-load the merge of the named graphs (a set) into the default graph of an on-disk store.
+
+    Readers of such a store query its default graph as it is; they must not ask
+    for the union of all graphs, which would then count every triple twice.
+    Blank nodes keep their identity: the triples are copied, not re-parsed.
+    """
+    started = time.perf_counter()
+    store.bulk_extend(
+        Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
+        for quad in store.quads_for_pattern(None, None, None, None)
+        if not isinstance(quad.graph_name, DefaultGraph)
+    )
+    store.flush()
+    log.info("default graph materialised in %.1f s", time.perf_counter() - started)
+
+
+# --- the on-disk store folder -------------------------------------------------
+#
+# ``store_path/`` holds ``store.json`` (which store is current and what it was built
+# from: the sources' fingerprint and the release version) and one folder per build,
+# ``store-{fingerprint12}-{n}/``. A build goes into a new folder, so the store being
+# served is never written; the folders of older builds are removed by a later build.
+
+STORE_STATE = "store.json"
+STORE_PREFIX = "store-"
+
+
+def new_store_dir(store_path: Path, fingerprint: str) -> Path:
+    """A fresh folder under `store_path` for a new build; older builds but the current one are removed."""
+    store_path.mkdir(parents=True, exist_ok=True)
+    state = read_store_state(store_path)
+    keep = state.get("store") if state else None
+    for folder in store_path.glob(STORE_PREFIX + "*"):
+        if folder.is_dir() and folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return store_path / f"{STORE_PREFIX}{fingerprint[:12]}-{time.time_ns()}"
+
+
+def read_store_state(store_path: Path) -> dict | None:
+    """What ``store.json`` says about the current store, or None if there is none (or it is unreadable)."""
+    try:
+        state = json.loads((store_path / STORE_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not (store_path / str(state.get("store", ""))).is_dir():
+        return None
+    return state
+
+
+def write_store_state(store_path: Path, state: dict) -> None:
+    """Record the current store atomically (written beside, then renamed)."""
+    partial = store_path / (STORE_STATE + ".partial")
+    partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, store_path / STORE_STATE)
+
+
+def load_store(nquads: Path) -> Store:
+    """A new in-memory store holding the quads of an N-Quads file."""
+    store = Store()
+    store.load(path=str(nquads), format=RdfFormat.N_QUADS)
     return store
 
 

@@ -66,6 +66,7 @@ def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma:
     from pyoxigraph import Store
 
     if source.store_path is not None:
+        # Built by pipeline.build_release with its default graph materialised as the merge.
         store = Store.read_only(str(source.store_path))
     else:
         store = Store()
@@ -260,15 +261,24 @@ def _answer(message: tuple) -> QueryAnswer:
     raise QueryCrashed(f"The query engine failed: {message[1]}")
 
 
-def start_pool(store, directory: Path, config) -> QueryPool:
-    """Start the worker pool for a release: workers load `store`'s quads, dumped once into `directory`."""
-    from pyoxigraph import RdfFormat
+def start_pool(store, directory: Path, config, *, store_path: Path | None = None) -> QueryPool:
+    """Start the worker pool for a release.
 
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "store.nq"
-    store.dump(str(path), RdfFormat.N_QUADS)
+    With `store_path` the workers open that on-disk store read-only (its default graph
+    is materialised, so they add nothing and share its pages through the OS cache);
+    else they load `store`'s quads, dumped once into `directory`.
+    """
+    if store_path is not None:
+        source = DataSource(store_path=Path(store_path))
+    else:
+        from pyoxigraph import RdfFormat
+
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "store.nq"
+        store.dump(str(path), RdfFormat.N_QUADS)
+        source = DataSource(nquads_path=path)
     return QueryPool(
-        DataSource(nquads_path=path),
+        source,
         size=config.workers,
         timeout_s=config.query_timeout_s,
         queue_timeout_s=config.queue_timeout_s,

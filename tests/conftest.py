@@ -204,21 +204,29 @@ class Oxigraph:
         return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
 
-def start_app(engine: Oxigraph, build_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    command = [
-        sys.executable, "-m", "server", "serve", "--port", "0", "--build-dir", str(build_dir),
-        "--engine-url", engine.url + "/query", "--rate-limit-per-s", "0", "--query-timeout-s", "5", *extra,
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_serve(*args: str, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str, list[str]]:
+    """Start `python -m server serve --port 0 ARGS`; return the process, the URL it prints,
+    and the lines it printed before."""
+    command = [sys.executable, "-m", "server", "serve", "--port", "0", *args]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    printed: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if line.startswith("serving on "):
-            return process, line.split()[-1].rstrip("/")
+            return process, line.split()[-1].rstrip("/"), printed
+        printed.append(line)
         if not line and process.poll() is not None:
             break
     process.kill()
-    raise AssertionError("the app did not start")
+    raise AssertionError("the server did not start: " + "".join(printed))
+
+
+def start_app(engine: Oxigraph, build_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """An app in remote mode on `engine`."""
+    process, url, _ = start_serve("--build-dir", str(build_dir), "--engine-url", engine.url + "/query",
+                                  "--rate-limit-per-s", "0", "--query-timeout-s", "5", *extra)
+    return process, url
 
 
 def publish(engine: Oxigraph, build_dir: Path, root: Path = ROOT) -> int:

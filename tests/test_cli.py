@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -15,6 +12,7 @@ from rdflib.namespace import SH
 from server.__main__ import main
 from tests.conftest import MINI
 from tests.conftest import ROOT
+from tests.conftest import start_serve
 
 
 def copy_project(tmp_path):
@@ -77,22 +75,8 @@ def test_environment_sets_options_and_flags_override_it(tmp_path):
 
 
 def test_serve_subprocess_answers_on_the_port_it_prints(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--root", str(MINI), "--port", "0",
-         "--build-dir", str(tmp_path / "build")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    process, url, _ = start_serve("--root", str(MINI), "--build-dir", str(tmp_path / "build"))
     try:
-        url = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if line.startswith("serving on "):
-                url = line.split()[-1]
-                break
-            if not line and process.poll() is not None:
-                break
-        assert url is not None, "the server did not say where it serves"
         assert requests.get(url, timeout=10).status_code == 200
     finally:
         process.terminate()

@@ -6,31 +6,19 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import requests
 
 from tests.conftest import MINI
-from tests.conftest import ROOT
+from tests.conftest import start_serve
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 def start_server(project, build):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--root", str(project), "--port", "0", "--build-dir", str(build)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("serving on "):
-            return process, line.split()[-1].rstrip("/")
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("the server did not start: " + process.stderr.read())
+    process, url, _ = start_serve("--root", str(project), "--build-dir", str(build), stderr=subprocess.PIPE)
+    return process, url
 
 
 def triple_count(url) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +16,7 @@ from server.pipeline import build_release
 from server.pipeline import fingerprint_sources
 from server.state import Releases
 from tests.conftest import MINI
-from tests.conftest import ROOT
+from tests.conftest import start_serve
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 DISTINCT_UNION = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
@@ -35,22 +33,8 @@ def project(tmp_path):
 
 def start_server(project, build, store):
     """`serve` on a free port; returns the process, its URL and what it printed before serving."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--root", str(project), "--port", "0", "--build-dir", str(build),
-         "--store-path", str(store), "--workers", "1", "--rate-limit-per-s", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    printed = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("serving on "):
-            return process, line.split()[-1].rstrip("/"), printed
-        printed.append(line)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("the server did not start: " + "".join(printed))
+    return start_serve("--root", str(project), "--build-dir", str(build), "--store-path", str(store),
+                       "--workers", "1", "--rate-limit-per-s", "0")
 
 
 def stop(process):

@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyshacl
 from rdflib import BNode
 from rdflib import Dataset
 from rdflib import Graph
@@ -85,6 +84,8 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
     The data graph is expected to hold the ontology too, so that sh:class sees
     rdfs:subClassOf; no inference is run and nothing is fetched.
     """
+    import pyshacl  # imported here: a server reopening a validated release never needs it
+
     conforms, results, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,

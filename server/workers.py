@@ -185,9 +185,23 @@ class QueryPool:
         self._closed = False
         self._lock = threading.Lock()
         workers = [_Worker(source, self._context) for _ in range(size)]
+        # Serve as soon as one worker is ready; the others join the pool as they come up.
+        workers[0].wait_ready(start_timeout_s)
+        self._idle.put(workers[0])
+        threading.Thread(target=self._admit, args=(workers[1:],), daemon=True).start()
+
+    def _admit(self, workers: list[_Worker]) -> None:
         for worker in workers:
-            worker.wait_ready(start_timeout_s)
-            self._idle.put(worker)
+            try:
+                worker.wait_ready(self.start_timeout_s)
+            except Exception:  # pragma: no cover - logged, pool runs one short
+                log.exception("a query worker did not start")
+                worker.kill()
+                continue
+            if self._closed:
+                worker.kill()
+            else:
+                self._idle.put(worker)
 
     def run(self, job: QueryJob) -> QueryAnswer:
         """Answer `job` in a worker, or raise the PublisherError that says why not."""
@@ -229,16 +243,7 @@ class QueryPool:
             threading.Thread(target=self._replace, daemon=True).start()
 
     def _replace(self) -> None:
-        try:
-            worker = _Worker(self.source, self._context)
-            worker.wait_ready(self.start_timeout_s)
-        except Exception:  # pragma: no cover - logged, pool runs one short
-            log.exception("could not start a replacement query worker")
-            return
-        if self._closed:
-            worker.kill()
-        else:
-            self._idle.put(worker)
+        self._admit([_Worker(self.source, self._context)])
 
     def close(self) -> None:
         """Stop every idle worker; busy ones are stopped when their query returns."""

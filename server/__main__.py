@@ -127,8 +127,7 @@ def open_engine(release, config: Config):
     from .engine import open_local_engine
 
     if not config.engine_url:
-        directory = config.release_dir / "work" / release.version
-        return open_local_engine(release.store, directory, config, store_path=release.store_path)
+        return open_local_engine(release, config)
     engine = RemoteEngine(
         config.engine_url,
         timeout_s=config.query_timeout_s,

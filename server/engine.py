@@ -106,16 +106,21 @@ class LocalEngine:
             self.pool.close()
 
 
-def open_local_engine(store, directory, config, *, store_path=None) -> LocalEngine:
-    """The embedded engine of a release: its store, and workers on the same data.
+def open_local_engine(release, config) -> LocalEngine:
+    """The embedded engine of a release: its store, and query workers on the same data.
 
-    The workers open the on-disk store at `store_path` read-only (its default graph
-    materialised), or else load a dump of `store` written into `directory`.
+    The workers open the release's on-disk store read-only (its default graph
+    materialised), or else load the release's own N-Quads dump, written once at build.
     """
+    from .dumps import DUMPS_NQ
+    from .workers import DataSource
     from .workers import start_pool
 
-    pool = start_pool(store, directory, config, store_path=store_path)
-    return LocalEngine(store, pool, materialised=store_path is not None)
+    if release.store_path is not None:
+        source = DataSource(store_path=release.store_path)
+    else:
+        source = DataSource(nquads_path=release.directory / DUMPS_NQ)
+    return LocalEngine(release.store, start_pool(source, config), materialised=release.store_path is not None)
 
 
 def redact(url: str) -> str:

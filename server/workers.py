@@ -266,22 +266,8 @@ def _answer(message: tuple) -> QueryAnswer:
     raise QueryCrashed(f"The query engine failed: {message[1]}")
 
 
-def start_pool(store, directory: Path, config, *, store_path: Path | None = None) -> QueryPool:
-    """Start the worker pool for a release.
-
-    With `store_path` the workers open that on-disk store read-only (its default graph
-    is materialised, so they add nothing and share its pages through the OS cache);
-    else they load `store`'s quads, dumped once into `directory`.
-    """
-    if store_path is not None:
-        source = DataSource(store_path=Path(store_path))
-    else:
-        from pyoxigraph import RdfFormat
-
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "store.nq"
-        store.dump(str(path), RdfFormat.N_QUADS)
-        source = DataSource(nquads_path=path)
+def start_pool(source: DataSource, config) -> QueryPool:
+    """Start the worker pool for a release's data, sized and timed by the Config."""
     return QueryPool(
         source,
         size=config.workers,

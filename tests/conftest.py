@@ -37,7 +37,7 @@ def release(tmp_path_factory) -> Iterator[Release]:
     """The read-only release built once for the whole session, with its query workers."""
     config = Config(root=TEST_ROOT, base_iri=BASE_IRI, build_dir=tmp_path_factory.mktemp("build"))
     built = build_release(config)
-    built.engine = open_local_engine(built.store, tmp_path_factory.mktemp("work"), config)
+    built.engine = open_local_engine(built, config)
     yield built
     built.engine.close()
 

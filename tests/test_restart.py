@@ -99,7 +99,7 @@ def test_on_disk_store_answers_as_the_in_memory_one(make_config, project, tmp_pa
     results = []
     for config in (in_memory, on_disk):
         release = build_release(config)
-        release.engine = open_local_engine(release.store, tmp_path / "work", config, store_path=release.store_path)
+        release.engine = open_local_engine(release, config)
         try:
             client = create_app(config, Releases(release)).test_client()
             rows = {}

@@ -32,7 +32,6 @@ from server.config import Config  # noqa: E402
 from server.pipeline import load_and_validate  # noqa: E402
 from server.search import build_index  # noqa: E402
 from server.search import is_certain  # noqa: E402
-from server.store import build_store  # noqa: E402
 from server.vocab import Iris  # noqa: E402
 
 TABLE = ROOT / "tests" / "data" / "name_variants.csv"
@@ -76,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     config = Config(root=ROOT).check()
-    dataset, _ = load_and_validate(config)
-    index = build_index(build_store(dataset), Iris(config.base_iri))
+    store, _ = load_and_validate(config)
+    index = build_index(store, Iris(config.base_iri))
     with TABLE.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     result = measure(index, rows, config.base_iri)

@@ -231,48 +231,15 @@ def prepare_data(triples: int, seed: int, *, regenerate: bool) -> tuple[Path, di
 
 def write_quads(root: Path, target: Path) -> None:
     """Every quad our server loads from `root`, as N-Quads (graph per source file, as server/sources.py says)."""
-    from pyoxigraph import NamedNode
-    from pyoxigraph import Quad
     from pyoxigraph import RdfFormat
-    from pyoxigraph import parse
-    from pyoxigraph import serialize
-    from rdflib import Graph
 
     from server.config import Config
-    from server.load import add_passages
-    from server.load import read_passages
-    from server.sources import find_sources
+    from server.pipeline import load_dataset
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
-    with partial.open("wb") as out:
-        for source in find_sources(Config(root=root, base_iri=BASE)):
-            graph = NamedNode(source.graph_iri)
-            if source.format == "turtle":
-                quads = (
-                    Quad(t.subject, t.predicate, t.object, graph)
-                    for t in parse(path=str(source.path), format=RdfFormat.TURTLE, base_iri=BASE)
-                )
-            else:
-                g = Graph()
-                add_passages(read_passages(source.path), g, base_iri=BASE)
-                quads = (Quad(*(parse_term(term) for term in triple), graph) for triple in g)
-            serialize(quads, out, RdfFormat.N_QUADS)
+    load_dataset(Config(root=root, base_iri=BASE)).dump(path=str(partial), format=RdfFormat.N_QUADS)
     partial.replace(target)
-
-
-def parse_term(term):
-    from pyoxigraph import Literal
-    from pyoxigraph import NamedNode
-    from rdflib import URIRef
-
-    if isinstance(term, URIRef):
-        return NamedNode(str(term))
-    if term.language:
-        return Literal(str(term), language=term.language)
-    if term.datatype:
-        return Literal(str(term), datatype=NamedNode(str(term.datatype)))
-    return Literal(str(term))
 
 
 def data_sizes(root: Path) -> dict:

@@ -96,15 +96,13 @@ def run_link(config: Config, *, input: str, column: str, type_name: str | None, 
     """
     from .pipeline import load_and_validate
     from .search import build_index
-    from .store import build_store
     from .vocab import Iris
 
     source_text = _read(input)
     header = next(csv.reader(io.StringIO(source_text)), [])
     if column not in header:
         raise LinkError(f"no column {column!r} in {input}; its columns are: {', '.join(header) or '(none)'}")
-    dataset, _ = load_and_validate(config)
-    store = build_store(dataset)
+    store, _ = load_and_validate(config)
     index = build_index(store, Iris(config.base_iri))
     buffer = io.StringIO()
     count = link_csv(io.StringIO(source_text), buffer, index, column=column, type_name=type_name)

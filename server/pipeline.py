@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 
-from rdflib import Dataset
+from pyoxigraph import Store
 
 from .config import Config
 from .errors import ShapesViolated
@@ -15,7 +17,8 @@ from .load import load_sources
 from .release import Release
 from .sources import find_shapes
 from .sources import find_sources
-from .store import build_store
+from .store import create_store
+from .store import describe_store
 from .store import load_store
 from .store import materialise_default_graph
 from .store import new_store_dir
@@ -24,23 +27,27 @@ from .store import read_store_state
 from .store import write_store_state
 from .validate import ValidationReport
 from .validate import load_shapes
-from .validate import union_graph
-from .validate import validate_graph
+from .validate import validate_store
 
 log = logging.getLogger(__name__)
 
 
-def load_dataset(config: Config) -> Dataset:
-    """Find and parse every source into a Dataset of named graphs."""
+def load_dataset(config: Config, *, path: Path | None = None) -> Store:
+    """Find and parse every source into a new store (in memory, or on disk at `path`), one named graph each."""
     sources = find_sources(config)
     log.info("found %d sources", len(sources))
-    return load_sources(sources, base_iri=config.base_iri)
+    store = create_store(path)
+    load_sources(sources, store, base_iri=config.base_iri)
+    if path is not None:
+        store.optimize()
+    describe_store(store)
+    return store
 
 
-def check_dataset(dataset: Dataset, config: Config) -> ValidationReport:
-    """Validate the union of the dataset's graphs against shapes/."""
+def check_dataset(store: Store, config: Config) -> ValidationReport:
+    """Validate the union of the store's named graphs against shapes/."""
     shapes = load_shapes(find_shapes(config), base_iri=config.base_iri)
-    return validate_graph(union_graph(dataset), shapes)
+    return validate_store(store, shapes)
 
 
 def fingerprint_sources(config: Config) -> str:
@@ -78,13 +85,16 @@ def build_release(config: Config) -> Release:
     release = reopen_release(config, fingerprint)
     if release is not None:
         return release
-    dataset, report = load_and_validate(config)
     if config.store_path is None:
-        return write_release(build_store(dataset), report, config, sources=fingerprint)
+        store, report = load_and_validate(config)
+        return write_release(store, report, config, sources=fingerprint)
 
     directory = new_store_dir(config.store_path, fingerprint)
-    store = build_store(dataset, path=directory)
-    del dataset
+    try:
+        store, report = load_and_validate(config, path=directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)  # a refused build leaves nothing behind
+        raise
     release = write_release(store, report, config, sources=fingerprint)
     materialise_default_graph(store)  # after the dumps and the content hash, which are of the named graphs
     release.store = store = None  # closes the writable store
@@ -109,7 +119,7 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
     With ``store_path`` the store recorded in its ``store.json`` must have been built from
     these sources for a release still in the build folder; it is opened read-only, at
     once. In memory, a release whose index entry has this fingerprint is loaded from its
-    N-Quads dump (no rdflib, no pySHACL).
+    N-Quads dump (nothing parsed from the sources, nothing validated).
     """
     from .dumps import find_release
     from .dumps import read_release
@@ -143,10 +153,11 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
     return release
 
 
-def load_and_validate(config: Config) -> tuple[Dataset, ValidationReport]:
-    """Load and validate; raise ShapesViolated if any shape is violated."""
-    dataset = load_dataset(config)
-    report = check_dataset(dataset, config)
+def load_and_validate(config: Config, *, path: Path | None = None) -> tuple[Store, ValidationReport]:
+    """Load (into a new store, on disk at `path` if given) and validate; raise ShapesViolated if a shape is violated."""
+    store = load_dataset(config, path=path)
+    report = check_dataset(store, config)
     if report.violations:
+        del store  # an on-disk store is closed before its caller removes the folder
         raise ShapesViolated(report)
-    return dataset, report
+    return store, report

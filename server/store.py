@@ -1,4 +1,4 @@
-"""Build and open the pyoxigraph Store; the only module that imports pyoxigraph's Store."""
+"""Create, fill and open pyoxigraph Stores: in memory, or on disk in a store folder."""
 
 from __future__ import annotations
 
@@ -10,37 +10,25 @@ import time
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode  # noqa: F401 - used by the doctest
 from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
-from rdflib import Dataset
-from rdflib import URIRef
 
 log = logging.getLogger(__name__)
 
-def build_store(dataset: Dataset, *, path: Path | None = None) -> Store:
-    """Copy every named graph of `dataset` into a new Store (in memory unless `path`).
 
-    The rdflib Dataset's default graph is empty by construction (load.py puts
-    each source in a named graph); the SPARQL default graph is their union.
-    """
-    store = Store(str(path)) if path is not None else Store()
-    if path is not None:
-        store.clear()
-    for graph in dataset.graphs():
-        if not isinstance(graph.identifier, URIRef) or len(graph) == 0:
-            continue
-        ntriples = graph.serialize(format="nt", encoding="utf-8")
-        to_graph = NamedNode(str(graph.identifier))
-        if path is None:
-            store.load(ntriples, format=RdfFormat.N_TRIPLES, to_graph=to_graph)
-        else:
-            store.bulk_load(ntriples, format=RdfFormat.N_TRIPLES, to_graph=to_graph)
-    if path is not None:
-        store.optimize()
+def create_store(path: Path | None = None) -> Store:
+    """A new, empty store: in memory, or on disk in the folder `path` (which must be new or empty)."""
+    if path is None:
+        return Store()
+    path.mkdir(parents=True, exist_ok=True)
+    return Store(str(path))
+
+
+def describe_store(store: Store) -> None:
+    """Log how many quads and named graphs the store holds."""
     log.info("store holds %d quads in %d graphs", len(store), sum(1 for _ in store.named_graphs()))
-    return store
 
 
 def materialise_default_graph(store: Store) -> None:

@@ -135,3 +135,13 @@ def _show(graph: Graph, term) -> str:
             return f"^<{inverse}>"
         return "[blank node]"
     return str(term)
+
+
+def validate_store(store, shapes: Graph) -> ValidationReport:
+    """Validate the union of the store's named graphs (interim: through pySHACL)."""
+    from pyoxigraph import RdfFormat
+
+    triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+    data = Graph()
+    data.parse(data=triples.serialize(format=RdfFormat.N_TRIPLES), format="nt")
+    return validate_graph(data, shapes)

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 from server.config import Config
-from server.load import load_sources
-from server.sources import find_sources
-from server.store import build_store
+from server.pipeline import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -27,8 +25,7 @@ BASES = ["https://mic-ict.example.org/", "https://kg.example.test/other/base/"]
 @pytest.fixture(scope="module", params=BASES, ids=["default-base", "other-base"])
 def store_and_base(request):
     base = request.param
-    dataset = load_sources(find_sources(Config(root=ROOT, base_iri=base)), base_iri=base)
-    return build_store(dataset), base
+    return load_dataset(Config(root=ROOT, base_iri=base)), base
 
 
 def run(store, base: str, text: str) -> list[dict[str, str]]:

@@ -1,7 +1,8 @@
 """The knowledge graph itself: it conforms, every shape can fire, and it is traced, labelled and linked.
 
-The data is loaded exactly as the server loads it (server.sources / server.load / server.validate),
-from the project folder above this file.
+The data is loaded exactly as the server loads it (server.pipeline.load_dataset: server.sources and
+server.load into a pyoxigraph store), from the project folder above this file, then copied into an
+rdflib Dataset for the checks written with rdflib.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode
+from rdflib import Dataset
 from rdflib import Graph
 from rdflib import Literal
 from rdflib import URIRef
@@ -25,9 +27,8 @@ from rdflib.namespace import SKOS
 from rdflib.namespace import VOID
 
 from server.config import Config
-from server.load import load_sources
+from server.pipeline import load_dataset
 from server.sources import find_shapes
-from server.sources import find_sources
 from server.validate import load_shapes
 from server.validate import union_graph
 from server.validate import validate_graph
@@ -54,9 +55,20 @@ def passage_ids() -> list[str]:
 PASSAGES = passage_ids()
 
 
+def as_rdflib(store) -> Dataset:
+    """The store's quads as an rdflib Dataset (named graphs as named graphs)."""
+    from pyoxigraph import RdfFormat
+
+    dataset = Dataset()
+    for name in store.named_graphs():
+        ntriples = store.dump(format=RdfFormat.N_TRIPLES, from_graph=name)
+        dataset.graph(URIRef(name.value)).parse(data=ntriples, format="nt")
+    return dataset
+
+
 @pytest.fixture(scope="module")
 def dataset():
-    return load_sources(find_sources(CONFIG), base_iri=BASE)
+    return as_rdflib(load_dataset(CONFIG))
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +345,7 @@ def test_turtle_files_use_relative_iris_only():
 
 def test_iris_follow_a_different_base():
     other = "https://kg.example.test/mic/"
-    ds = load_sources(find_sources(Config(root=ROOT, base_iri=other)), base_iri=other)
+    ds = as_rdflib(load_dataset(Config(root=ROOT, base_iri=other)))
     ours = [t for q in ds.quads((None, None, None, None)) for t in q[:3] if isinstance(t, URIRef)]
     assert not [t for t in ours if str(t).startswith(BASE)]
     assert URIRef(other + "id/organization/mic") in {t for t in ours}

@@ -86,7 +86,7 @@ def test_owl_imports_are_not_followed_during_validation(tmp_path, canary, make_c
     shutil.copytree(MINI, project)
     with (project / "ontology" / "mini.ttl").open("a", encoding="utf-8") as handle:
         handle.write(f"\n<ontology> <http://www.w3.org/2002/07/owl#imports> <{canary.url}> .\n")
-    _dataset, report = load_and_validate(make_config(root=project))
+    _store, report = load_and_validate(make_config(root=project))
     assert report.conforms
     assert canary.requests == []
 

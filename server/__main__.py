@@ -100,7 +100,7 @@ def run_build(config: Config):
 def run_serve(config: Config, release) -> None:
     from waitress.server import create_server
 
-    from . import create_app
+    from .app import create_app
     from .state import Releases
 
     release.engine = open_engine(release, config)

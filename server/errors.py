@@ -1,18 +1,18 @@
 """PublisherError and its subclasses; register_error_handlers renders them all.
 
-Views raise; only this module builds error responses.
+Views raise; only this module builds error responses. Flask is imported only
+where a response is built, so query workers can raise these errors without it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from flask import Response
-from flask import render_template
-from flask import request
-from werkzeug.exceptions import HTTPException
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask import Response
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ class ShapesViolated(BuildError):
 
 
 def _wants(kind: str) -> bool:
+    from flask import request
+
     path = request.path
     accept = request.headers.get("Accept", "")
     if path.endswith(".html"):
@@ -115,6 +117,9 @@ def _wants(kind: str) -> bool:
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """Render an error for the current request in the format the client can read."""
+    from flask import Response
+    from flask import render_template
+
     if _wants("json"):
         body = json.dumps({"error": message, "status": status}, ensure_ascii=False)
         response = Response(body, status=status, mimetype="application/json")
@@ -130,6 +135,9 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def register_error_handlers(app: Flask) -> None:
+    from flask import request
+    from werkzeug.exceptions import HTTPException
+
     @app.errorhandler(PublisherError)
     def _publisher_error(exc: PublisherError) -> Response:
         return error_response(exc.status, exc.message, exc.headers)

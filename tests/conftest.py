@@ -16,7 +16,7 @@ import requests
 from waitress import wasyncore
 from waitress.server import create_server
 
-from server import create_app
+from server.app import create_app
 from server.__main__ import main
 from server.__main__ import server_options
 from server.config import Config

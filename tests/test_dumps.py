@@ -24,7 +24,7 @@ from pyoxigraph import parse
 from rdflib import Dataset as RdflibDataset
 from rdflib import Graph
 
-from server import create_app
+from server.app import create_app
 from server.dataset import DUMPS
 from server.dumps import canonical_lines
 from server.dumps import diff_lines

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from server import create_app
+from server.app import create_app
 from server.engine import open_local_engine
 from server.pipeline import build_release
 from server.pipeline import fingerprint_sources

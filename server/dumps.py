@@ -53,6 +53,7 @@ from flask import render_template
 from flask import send_file
 from pyoxigraph import CanonicalizationAlgorithm
 from pyoxigraph import Dataset
+from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 from pyoxigraph import parse
@@ -70,6 +71,8 @@ from .dataset import sort_triples
 from .describe import output_prefixes
 from .release import Release
 from .state import Releases
+from .store import has_default_graph
+from .store import materialise_default_graph
 from .validate import ValidationReport
 from .vocab import Iris
 
@@ -215,34 +218,41 @@ def _gzip(path: Path) -> Path:
     return target
 
 
-UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
-
-
 def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
     """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
 
-    Triples formats get the union of the graphs, deduplicated by the engine's
-    CONSTRUCT and sorted so subjects group; quads formats keep the graphs. The
-    union is computed once, written as N-Triples, and the other triples
-    formats are streamed from that file in the same order. Each file is
-    gzipped in a thread while the next one is written.
+    Quads formats keep the named graphs, dumped by the engine. Triples formats
+    get their merge, a set: the store's default graph is made that merge
+    (store.materialise_default_graph, left in place for the caller) and dumped
+    by the engine as N-Triples, grouped by subject; Turtle and JSON-LD are
+    streamed from that file in the same order. Each file is gzipped in a
+    thread while the next one is written.
     """
     prefixes = output_prefixes(iris)
-    ntriples = directory / DUMPS_NT
-    serialize(store.query(UNION, use_default_graph_as_union=True), ntriples, RdfFormat.N_TRIPLES)
-    written = []
+    written: list = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for dump in DUMPS:
-            if dump.gzip:
+            format = RdfFormat.from_media_type(dump.media_type)
+            if dump.gzip or format not in (RdfFormat.TRIG, RdfFormat.N_QUADS):
                 continue
             path = directory / dump.name
+            store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+            written.append((dump.name, path, pool.submit(_gzip, path)))
+        if not has_default_graph(store):
+            materialise_default_graph(store)
+        ntriples = directory / DUMPS_NT
+        store.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+        for dump in DUMPS:
             format = RdfFormat.from_media_type(dump.media_type)
-            if format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
-                store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
-            elif format != RdfFormat.N_TRIPLES:
+            if dump.gzip or format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
+                continue
+            path = directory / dump.name
+            if format != RdfFormat.N_TRIPLES:
                 serialize(parse(path=ntriples, format=RdfFormat.N_TRIPLES), path, format, prefixes=prefixes)
-            written += [path, pool.submit(_gzip, path)]
-        return [item if isinstance(item, Path) else item.result() for item in written]
+            written.append((dump.name, path, pool.submit(_gzip, path)))
+        order = {dump.name: number for number, dump in enumerate(DUMPS)}
+        written.sort(key=lambda item: order[item[0]])
+        return [file for _name, path, zipped in written for file in (path, zipped.result())]
 
 
 def _write_lines(path: Path, lines: Iterable[bytes]) -> None:

@@ -19,6 +19,8 @@ from .sources import find_shapes
 from .sources import find_sources
 from .store import create_store
 from .store import describe_store
+from .store import drop_default_graph
+from .store import has_default_graph
 from .store import load_store
 from .store import materialise_default_graph
 from .store import new_store_dir
@@ -87,7 +89,9 @@ def build_release(config: Config) -> Release:
         return release
     if config.store_path is None:
         store, report = load_and_validate(config)
-        return write_release(store, report, config, sources=fingerprint)
+        release = write_release(store, report, config, sources=fingerprint)
+        drop_default_graph(store)  # the dumps' merge; in memory, readers ask for the union instead
+        return release
 
     directory = new_store_dir(config.store_path, fingerprint)
     try:
@@ -96,7 +100,8 @@ def build_release(config: Config) -> Release:
         shutil.rmtree(directory, ignore_errors=True)  # a refused build leaves nothing behind
         raise
     release = write_release(store, report, config, sources=fingerprint)
-    materialise_default_graph(store)  # after the dumps and the content hash, which are of the named graphs
+    if not has_default_graph(store):  # the dumps made it, unless the release was reused
+        materialise_default_graph(store)
     release.store = store = None  # closes the writable store
     release.store = open_store(directory)
     release.store_path = directory

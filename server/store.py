@@ -48,6 +48,16 @@ def materialise_default_graph(store: Store) -> None:
     log.info("default graph materialised in %.1f s", time.perf_counter() - started)
 
 
+def has_default_graph(store: Store) -> bool:
+    """Whether the store's default graph holds anything (a materialised merge)."""
+    return next(store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
+
+
+def drop_default_graph(store: Store) -> None:
+    """Empty the default graph (an in-memory store's readers ask for the union instead)."""
+    store.clear_graph(DefaultGraph())
+
+
 # --- the on-disk store folder -------------------------------------------------
 #
 # ``store_path/`` holds ``store.json`` (which store is current and what it was built

@@ -15,6 +15,7 @@ from .config import Config
 from .errors import ShapesViolated
 from .load import load_sources
 from .release import Release
+from .shacl import validate_store
 from .sources import find_shapes
 from .sources import find_sources
 from .store import create_store
@@ -29,7 +30,6 @@ from .store import read_store_state
 from .store import write_store_state
 from .validate import ValidationReport
 from .validate import load_shapes
-from .validate import validate_store
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,9 @@
-"""Run pySHACL with shapes/ over the loaded data; return a ValidationReport value.
+"""Validation reports, the shapes, and pySHACL as the reference validator.
 
-Nothing here fetches anything: owl:imports are not followed.
+Releases are validated by server/shacl.py, which compiles the shapes to SPARQL run by
+the store's engine. `validate_graph` runs pySHACL (installed with the test extra) over an
+rdflib Graph: the tests check that both give the same results. Nothing here fetches
+anything: owl:imports are not followed.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def load_shapes(paths: list[Path], *, base_iri: str) -> Graph:
 
 
 def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
-    """Validate `data` against `shapes`.
+    """Validate `data` against `shapes` with pySHACL (the reference; needs the test extra).
 
     The data graph is expected to hold the ontology too, so that sh:class sees
     rdfs:subClassOf; no inference is run and nothing is fetched.
@@ -136,12 +139,3 @@ def _show(graph: Graph, term) -> str:
         return "[blank node]"
     return str(term)
 
-
-def validate_store(store, shapes: Graph) -> ValidationReport:
-    """Validate the union of the store's named graphs (interim: through pySHACL)."""
-    from pyoxigraph import RdfFormat
-
-    triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    data = Graph()
-    data.parse(data=triples.serialize(format=RdfFormat.N_TRIPLES), format="nt")
-    return validate_graph(data, shapes)

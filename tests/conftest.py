@@ -16,9 +16,9 @@ import requests
 from waitress import wasyncore
 from waitress.server import create_server
 
-from server.app import create_app
 from server.__main__ import main
 from server.__main__ import server_options
+from server.app import create_app
 from server.config import Config
 from server.engine import open_local_engine
 from server.pipeline import build_release

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import time
+from itertools import islice
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph
@@ -31,6 +32,9 @@ def describe_store(store: Store) -> None:
     log.info("store holds %d quads in %d graphs", len(store), sum(1 for _ in store.named_graphs()))
 
 
+MATERIALISE_BATCH = 200_000
+
+
 def materialise_default_graph(store: Store) -> None:
     """Bulk-load the merge of the named graphs (a set) into the default graph of an on-disk store.
 
@@ -39,11 +43,13 @@ def materialise_default_graph(store: Store) -> None:
     Blank nodes keep their identity: the triples are copied, not re-parsed.
     """
     started = time.perf_counter()
-    store.bulk_extend(
+    quads = (
         Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
         for quad in store.quads_for_pattern(None, None, None, None)
         if not isinstance(quad.graph_name, DefaultGraph)
     )
+    while batch := list(islice(quads, MATERIALISE_BATCH)):  # the bulk loader holds a batch in memory
+        store.bulk_extend(batch)
     store.flush()
     log.info("default graph materialised in %.1f s", time.perf_counter() - started)
 

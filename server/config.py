@@ -54,6 +54,7 @@ class Config:
     queue_timeout_s: float = setting(10.0, "longest wait for a free query worker, in seconds")
     max_results: int = setting(100_000, "most result rows returned")
     max_result_bytes: int = setting(50_000_000, "largest serialised result")
+    answer_cache_mb: float = setting(64.0, "memory for recent query answers, in MB; 0 keeps none")
     max_query_bytes: int = setting(100_000, "largest query text or request body")
     max_query_depth: int = setting(64, "deepest nesting of brackets in a query")
     service_allowlist: str = setting("", "endpoints a SERVICE clause may call (IRIs, space- or comma-separated)")
@@ -118,6 +119,8 @@ class Config:
             raise ConfigError("limits must be positive")
         if min(self.max_header_bytes, self.max_connections, self.rate_limit_burst) < 1 or self.rate_limit_per_s < 0:
             raise ConfigError("header, connection and rate limits must be positive (rate 0 turns the limit off)")
+        if self.answer_cache_mb < 0:
+            raise ConfigError("answer-cache-mb must be 0 or more")
         return self
 
     @classmethod

@@ -27,6 +27,8 @@ from flask import request
 from flask import url_for
 from pyoxigraph import serialize
 
+from .answercache import AnswerCache
+from .answercache import answer_tag
 from .answers import QueryAnswer
 from .answers import QueryJob
 from .config import Config
@@ -57,6 +59,8 @@ from .workbench import render_workbench
 log = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
+# Answers to GET queries may be kept by browsers and proxies for as long as resource pages are.
+ANSWER_CACHE_CONTROL = "public, max-age=300"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 GRAPH_OFFERS = RDF_OFFERS + DATASET_OFFERS
@@ -92,6 +96,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """The /sparql endpoint (`sparql.endpoint`) over `releases.current`."""
     blueprint = Blueprint("sparql", __name__)
     counted: list = [None, None]  # [release, count_triples(release.engine)], counted once per release
+    answers = AnswerCache(max_bytes=int(config.answer_cache_mb * 2**20))
 
     def triple_counts(release) -> tuple[int, dict[str, int]]:
         if counted[0] is not release:
@@ -125,14 +130,26 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             max_bytes=config.max_result_bytes,
         )
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
-        answer = logged_answer(release.engine, job)
+        tag = answer_tag(release.version, job)
+        if tag is not None and not as_html and request.method == "GET" and request.if_none_match.contains_weak(tag):
+            not_modified = Response(status=304)
+            not_modified.set_etag(tag, weak=True)
+            not_modified.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
+            return not_modified
+        answer, cache_state = logged_answer(release.engine, job, answers, tag)
         if as_html:
             return render_page(service_facts(release), query=job.query, results=html_results(answer))
         offer = next(offer for offer in RESULT_OFFERS if offer.media_type == answer.media_type)
         headers = {"Content-Disposition": f'inline; filename="results.{offer.suffix}"'}
         if answer.truncated:
             headers[TRUNCATED_HEADER] = f"rows={answer.rows}"
-        return Response(answer.body, content_type=offer.content_type, headers=headers)
+        response = Response(answer.body, content_type=offer.content_type, headers=headers)
+        if tag is not None:
+            response.headers["X-Cache"] = cache_state
+            if request.method == "GET":
+                response.set_etag(tag, weak=True)
+                response.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
+        return response
 
     @blueprint.after_request
     def add_cors_and_vary(response: Response) -> Response:
@@ -262,25 +279,32 @@ def not_acceptable_message(offers: tuple[Offer, ...], what: str) -> str:
     )
 
 
-def logged_answer(engine: Engine, job: QueryJob) -> QueryAnswer:
-    """Answer `job` in a worker of `pool`, logged: kind, short hash, size and duration at INFO; the text at DEBUG."""
+def logged_answer(engine: Engine, job: QueryJob, answers: AnswerCache, tag: str | None) -> tuple[QueryAnswer, str]:
+    """Answer `job` from the cache (by `tag`) or in the engine, logged: kind, short hash, size and duration
+    at INFO, the text at DEBUG. Returns the answer and "hit" or "miss"."""
     digest = hashlib.sha256(job.query.encode("utf-8")).hexdigest()[:12]
     log.debug("query %s:\n%s", digest, job.query)
     started = time.perf_counter()
-    try:
-        answer = engine.run(job)
-    except PublisherError as exc:
-        log.info("query %s refused (%d) after %.1f ms: %s", digest, exc.status, _ms(started), exc.message)
-        raise
+    answer = answers.get(tag) if tag is not None else None
+    state = "hit" if answer is not None else "miss"
+    if answer is None:
+        try:
+            answer = engine.run(job)
+        except PublisherError as exc:
+            log.info("query %s refused (%d) after %.1f ms: %s", digest, exc.status, _ms(started), exc.message)
+            raise
+        if tag is not None:
+            answers.put(tag, answer)
     log.info(
-        "query %s: %s as %s, %d bytes in %.1f ms",
+        "query %s: %s as %s, %d bytes in %.1f ms%s",
         digest,
         answer.kind,
         answer.media_type,
         len(answer.body),
         _ms(started),
+        " (answer cache)" if state == "hit" else "",
     )
-    return answer
+    return answer, state
 
 
 def _ms(started: float) -> float:

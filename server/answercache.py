@@ -1,0 +1,98 @@
+"""Answers to queries over an unchanged release: validators, and a small cache of recent answers.
+
+A release never changes once served, so the answer to a query depends only on the
+release's version, the query and how it is asked (format, dataset, caps). Such an
+answer gets a weak ETag (the same tag means the same answer, up to blank node
+labels), which lets clients and proxies revalidate for a 304 without the query
+being run; and recent answers are kept in memory, up to a byte budget, so a query
+asked again is answered without a worker. Queries whose answer can differ between
+two runs over the same data (RAND, NOW, UUID, STRUUID; SERVICE, whose remote data
+may change) get neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from .answers import QueryAnswer
+from .answers import QueryJob
+from .querytext import tokens
+
+VOLATILE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "SERVICE"})
+
+
+def is_repeatable(query: str) -> bool:
+    """Whether running `query` twice over the same data gives the same answer.
+
+    >>> is_repeatable('SELECT * { ?s ?p "NOW()" }')
+    True
+    >>> is_repeatable("SELECT (now() AS ?t) {}")
+    False
+    >>> is_repeatable("SELECT * { SERVICE <http://e/sparql> { ?s ?p ?o } }")
+    False
+    """
+    return not any(kind == "word" and text.upper() in VOLATILE for kind, text in tokens(query))
+
+
+def answer_tag(version: str, job: QueryJob) -> str | None:
+    """The validator of the answer to `job` over release `version`, or None if the answer is not repeatable.
+
+    >>> job = QueryJob("ASK {}", "application/sparql-results+json", None)
+    >>> answer_tag("v1", job) == answer_tag("v1", job) != answer_tag("v2", job)
+    True
+    """
+    if not is_repeatable(job.query):
+        return None
+    parts = [
+        version,
+        job.query,
+        job.results_media_type or "",
+        job.graph_media_type or "",
+        "\x1f".join(f"{prefix}={iri}" for prefix, iri in sorted(job.prefixes.items())),
+        "\x1f".join(job.default_graphs),
+        "\x1f".join(job.named_graphs),
+        str(job.max_rows),
+        str(job.max_bytes),
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+class AnswerCache:
+    """The most recently used answers, by tag, within `max_bytes` of answer bodies (0 keeps nothing).
+
+    An answer larger than an eighth of the budget is not kept.
+
+    >>> cache = AnswerCache(max_bytes=800)
+    >>> answer = QueryAnswer("boolean", "application/sparql-results+json", b"x" * 100, 0.1)
+    >>> cache.put("a", answer); cache.get("a") is answer, cache.get("b")
+    (True, None)
+    >>> cache.put("big", QueryAnswer("boolean", "text/csv", b"x" * 101, 0.1)); cache.get("big")
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[str, QueryAnswer] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, tag: str) -> QueryAnswer | None:
+        with self._lock:
+            answer = self._answers.get(tag)
+            if answer is not None:
+                self._answers.move_to_end(tag)
+            return answer
+
+    def put(self, tag: str, answer: QueryAnswer) -> None:
+        size = len(answer.body)
+        if size * 8 > self.max_bytes:
+            return
+        with self._lock:
+            if tag in self._answers:
+                return
+            self._answers[tag] = answer
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._answers.popitem(last=False)
+                self._bytes -= len(dropped.body)

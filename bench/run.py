@@ -524,9 +524,14 @@ class Ours(System):
 
     @staticmethod
     def default_args() -> list[str]:
-        """The benchmark is one client address: turn the per-client rate limit off where the server has one."""
+        """The benchmark is one client address: turn the per-client rate limit off where the server has one.
+
+        The answer cache is off too, so that every system runs every query: the mix repeats its heavy
+        queries, which a cache would answer from memory. `--ours-arg=--answer-cache-mb=64` turns it on.
+        """
         config = (PROJECT / "server" / "config.py").read_text(encoding="utf-8")
-        return ["--rate-limit-per-s=0"] if "rate_limit_per_s" in config else []
+        args = ["--rate-limit-per-s=0"] if "rate_limit_per_s" in config else []
+        return args + (["--answer-cache-mb=0"] if "answer_cache_mb" in config else [])
 
     def store_args(self) -> list[str]:
         """With --ours-store=disk (the default), the on-disk store in the run folder."""

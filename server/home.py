@@ -10,6 +10,7 @@ counts leave out the dataset's own VoID/DCAT description (graph/dataset).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from flask import Blueprint
@@ -36,6 +37,7 @@ from .vocab import ID_PATH
 MEETING = "id/event/g7-digital-tech-ministers-meeting-2023"
 FUND = "id/fund/beyond-5g"
 THEMES = "id/concept/g7-theme"
+LIST_MAX = 200  # organisations or people listed on the page; larger data lists the first by label
 
 COUNTS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
@@ -93,6 +95,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """Blueprint "home": the page at /."""
     blueprint = Blueprint("home", __name__)
     facts = PerRelease(gather_facts)
+    shown: dict = {}  # (list, language) -> its first LIST_MAX items, for the current release
 
     @blueprint.get("/")
     def index():
@@ -104,7 +107,14 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             return {"iri": iri, "href": href_of(release, iri), "label": pick(known.labels.get(iri, {}), lang) or iri}
 
         def sorted_items(iris: list[str]) -> list[dict]:
-            return sorted((item(iri) for iri in iris), key=lambda i: i["label"])
+            """The first LIST_MAX by label; sorted once per release and language (large data lists many)."""
+            key = (id(iris), lang)
+            if shown.get("release") is not release:
+                shown.clear()
+                shown["release"] = release
+            if key not in shown:
+                shown[key] = heapq.nsmallest(LIST_MAX, (item(iri) for iri in iris), key=lambda i: i["label"])
+            return shown[key]
 
         base = release.iris.base
         dump_names = [dump.name for dump in DUMPS if dump.name in release.files]
@@ -117,7 +127,9 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             attribution=ATTRIBUTION["ja"],
             counts=[(item(iri), n) for iri, n in known.counts],
             organizations=sorted_items(known.members["organizations"]),
+            organizations_total=len(known.members["organizations"]),
             people=sorted_items(known.members["people"]),
+            people_total=len(known.members["people"]),
             themes=sorted_items(known.members["themes"]),
             meeting=item(base + MEETING),
             fund=item(base + FUND),

@@ -93,6 +93,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "home_entry": {"ja": "入口", "en": "Where to start"},
     "home_organizations": {"ja": "組織", "en": "Organisations"},
     "home_people": {"ja": "人物", "en": "People"},
+    "home_more": {"ja": "ほか {n} 件は検索か SPARQL で", "en": "and {n} more: use the search or SPARQL"},
     "home_themes": {"ja": "Ｇ７会合の６つのテーマ", "en": "The six themes of the G7 meeting"},
     "home_meeting": {"ja": "Ｇ７会合", "en": "The G7 meeting"},
     "home_fund": {"ja": "基金", "en": "The fund"},

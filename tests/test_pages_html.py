@@ -394,3 +394,16 @@ def test_templates_use_only_known_strings():
     templates = (ROOT / "server" / "templates").glob("*.html")
     used = {key for path in templates for key in re.findall(r"\bt\('(\w+)'", path.read_text(encoding="utf-8"))}
     assert used and used <= set(STRINGS)
+
+
+def test_home_lists_the_first_organisations_and_people_and_counts_the_rest(make_app, monkeypatch):
+    import server.home
+
+    monkeypatch.setattr(server.home, "LIST_MAX", 3)
+    html = make_app().test_client().get("/?lang=en").get_data(as_text=True)
+    organizations = html.split("Organisations <small>", 1)[1].split("</ul>", 1)[0]
+    assert organizations.count("<li>") == 3
+    total = int(re.search(r"Organisations <small>\((\d+)\)</small>", html).group(1))
+    assert total > 3 and f"and {total - 3} more: use the search or SPARQL" in html
+    people = html.split("People <small>", 1)[1].split("</ul>", 1)[0]
+    assert people.count("<li>") == 2 and "and 0 more" not in html  # two people: all listed

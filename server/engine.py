@@ -63,6 +63,10 @@ class Engine(Protocol):
 
     def named_graphs(self) -> Iterator[NamedNode]: ...
 
+    # True if the data answered never changes while this engine serves a release (an embedded
+    # store); a remote engine's data can be replaced by `publish` under a running app.
+    fixed_data: bool
+
     def run(self, job: QueryJob) -> QueryAnswer: ...
 
     def close(self) -> None: ...
@@ -71,11 +75,15 @@ class Engine(Protocol):
 class LocalEngine:
     """The embedded store; clients' queries go to the worker pool, never to this process's engine.
 
+    The store is the release's own and is never written while served (`fixed_data`).
+
     With `materialised` (an on-disk store whose default graph holds the merge of the
     named graphs, see store.materialise_default_graph) the default graph already is
     the union: `use_default_graph_as_union` is ignored, as by RemoteEngine, and
     `quads_for_pattern` without a graph reads the named graphs only, as in memory.
     """
+
+    fixed_data = True
 
     def __init__(self, store, pool=None, *, materialised: bool = False):
         self.store = store
@@ -137,7 +145,9 @@ def redact(url: str) -> str:
 
 
 class RemoteEngine:
-    """A SPARQL 1.1 query endpoint reached over HTTP."""
+    """A SPARQL 1.1 query endpoint reached over HTTP; its data may change under us (not `fixed_data`)."""
+
+    fixed_data = False
 
     def __init__(
         self,

@@ -130,7 +130,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             max_bytes=config.max_result_bytes,
         )
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
-        tag = answer_tag(release.version, job)
+        # Only an embedded store's answers are fixed for a release; a remote engine's data can change under us.
+        tag = answer_tag(release.version, job) if getattr(release.engine, "fixed_data", False) else None
         if tag is not None and not as_html and request.method == "GET" and request.if_none_match.contains_weak(tag):
             not_modified = Response(status=304)
             not_modified.set_etag(tag, weak=True)

@@ -160,3 +160,16 @@ def test_readers_see_the_old_release_or_the_new_one_never_half(remote_apps, remo
     after = {count for count in seen if count != before}
     assert len(after) <= 1, f"readers saw counts {sorted(seen)} (before: {before})"
     assert after and min(after) > before
+
+
+def test_remote_answers_are_neither_cached_nor_tagged(remote_apps):
+    """`publish` can replace the engine's data under a running app: its answers are always fresh."""
+    for _ in range(2):
+        response = requests.get(
+            remote_apps[0] + "/sparql",
+            params={"query": "ASK { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=30,
+        )
+        assert response.status_code == 200
+        assert "ETag" not in response.headers and "X-Cache" not in response.headers

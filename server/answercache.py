@@ -13,11 +13,9 @@ may change) get neither.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 
-from .answers import QueryAnswer
 from .answers import QueryJob
+from .lru import LruCache
 from .querytext import tokens
 
 VOLATILE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "SERVICE"})
@@ -59,40 +57,14 @@ def answer_tag(version: str, job: QueryJob) -> str | None:
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-class AnswerCache:
-    """The most recently used answers, by tag, within `max_bytes` of answer bodies (0 keeps nothing).
+def answer_cache(max_bytes: int) -> LruCache:
+    """Recent answers by tag, within `max_bytes` of their bodies (0 keeps none); none over an eighth of it.
 
-    An answer larger than an eighth of the budget is not kept.
-
-    >>> cache = AnswerCache(max_bytes=800)
+    >>> from server.answers import QueryAnswer
+    >>> cache = answer_cache(max_bytes=800)
     >>> answer = QueryAnswer("boolean", "application/sparql-results+json", b"x" * 100, 0.1)
     >>> cache.put("a", answer); cache.get("a") is answer, cache.get("b")
     (True, None)
     >>> cache.put("big", QueryAnswer("boolean", "text/csv", b"x" * 101, 0.1)); cache.get("big")
     """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._answers: OrderedDict[str, QueryAnswer] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, tag: str) -> QueryAnswer | None:
-        with self._lock:
-            answer = self._answers.get(tag)
-            if answer is not None:
-                self._answers.move_to_end(tag)
-            return answer
-
-    def put(self, tag: str, answer: QueryAnswer) -> None:
-        size = len(answer.body)
-        if size * 8 > self.max_bytes:
-            return
-        with self._lock:
-            if tag in self._answers:
-                return
-            self._answers[tag] = answer
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, dropped = self._answers.popitem(last=False)
-                self._bytes -= len(dropped.body)
+    return LruCache(max_bytes, weight=lambda answer: len(answer.body), max_weight=max_bytes // 8)

@@ -35,8 +35,6 @@ invalidates every cached copy.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from urllib.parse import quote
 from urllib.parse import urlsplit
 
@@ -64,6 +62,7 @@ from .describe import serialize_description
 from .errors import BadRequest
 from .errors import NotAcceptable
 from .i18n import choose_language
+from .lru import LruCache
 from .negotiate import HTML_OFFER
 from .negotiate import RDF_OFFERS
 from .negotiate import Offer
@@ -119,33 +118,10 @@ def local_url(path: str) -> str:
     return request.script_root + "/" + quote(path, safe=PATH_SAFE)
 
 
-class BodyCache:
-    """A bounded, thread-safe least-recently-used map of response bodies."""
-
-    def __init__(self, size: int):
-        self._size = size
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: tuple, body: bytes) -> None:
-        with self._lock:
-            self._items[key] = body
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """Blueprint "resources": the minted IRIs' paths, each with its suffix twins."""
     blueprint = Blueprint("resources", __name__)
-    cache = BodyCache(CACHE_SIZE)
+    cache = LruCache(CACHE_SIZE)  # response bodies, by release, path and variant
 
     def respond(path: str) -> Response:
         check_path(path)

@@ -27,7 +27,7 @@ from flask import request
 from flask import url_for
 from pyoxigraph import serialize
 
-from .answercache import AnswerCache
+from .answercache import answer_cache
 from .answercache import answer_tag
 from .answers import QueryAnswer
 from .answers import QueryJob
@@ -40,6 +40,7 @@ from .errors import PublisherError
 from .errors import QueryTooLarge
 from .errors import UnsupportedMediaType
 from .errors import UpdateRefused
+from .lru import LruCache
 from .negotiate import DATASET_OFFERS
 from .negotiate import HTML_OFFER
 from .negotiate import RDF_OFFERS
@@ -96,7 +97,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """The /sparql endpoint (`sparql.endpoint`) over `releases.current`."""
     blueprint = Blueprint("sparql", __name__)
     counted: list = [None, None]  # [release, count_triples(release.engine)], counted once per release
-    answers = AnswerCache(max_bytes=int(config.answer_cache_mb * 2**20))
+    answers = answer_cache(max_bytes=int(config.answer_cache_mb * 2**20))
 
     def triple_counts(release) -> tuple[int, dict[str, int]]:
         if counted[0] is not release:
@@ -131,7 +132,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         )
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
         # Only an embedded store's answers are fixed for a release; a remote engine's data can change under us.
-        tag = answer_tag(release.version, job) if getattr(release.engine, "fixed_data", False) else None
+        tag = answer_tag(release.version, job) if release.engine.fixed_data else None
         if tag is not None and not as_html and request.method == "GET" and request.if_none_match.contains_weak(tag):
             not_modified = Response(status=304)
             not_modified.set_etag(tag, weak=True)
@@ -280,7 +281,7 @@ def not_acceptable_message(offers: tuple[Offer, ...], what: str) -> str:
     )
 
 
-def logged_answer(engine: Engine, job: QueryJob, answers: AnswerCache, tag: str | None) -> tuple[QueryAnswer, str]:
+def logged_answer(engine: Engine, job: QueryJob, answers: LruCache, tag: str | None) -> tuple[QueryAnswer, str]:
     """Answer `job` from the cache (by `tag`) or in the engine, logged: kind, short hash, size and duration
     at INFO, the text at DEBUG. Returns the answer and "hit" or "miss"."""
     digest = hashlib.sha256(job.query.encode("utf-8")).hexdigest()[:12]

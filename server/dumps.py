@@ -229,30 +229,26 @@ def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
     thread while the next one is written.
     """
     prefixes = output_prefixes(iris)
-    written: list = []
+    plain = [dump for dump in DUMPS if not dump.gzip]
+    formats = {dump.name: RdfFormat.from_media_type(dump.media_type) for dump in plain}
+    quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
+    triples = [dump for dump in plain if dump not in quads]
+    zipped = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for dump in DUMPS:
-            format = RdfFormat.from_media_type(dump.media_type)
-            if dump.gzip or format not in (RdfFormat.TRIG, RdfFormat.N_QUADS):
-                continue
-            path = directory / dump.name
-            store.dump(path, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
-            written.append((dump.name, path, pool.submit(_gzip, path)))
+        for dump in quads:
+            format = formats[dump.name]
+            store.dump(directory / dump.name, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
         if not has_default_graph(store):
             materialise_default_graph(store)
         ntriples = directory / DUMPS_NT
         store.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
-        for dump in DUMPS:
-            format = RdfFormat.from_media_type(dump.media_type)
-            if dump.gzip or format in (RdfFormat.TRIG, RdfFormat.N_QUADS):
-                continue
-            path = directory / dump.name
-            if format != RdfFormat.N_TRIPLES:
-                serialize(parse(path=ntriples, format=RdfFormat.N_TRIPLES), path, format, prefixes=prefixes)
-            written.append((dump.name, path, pool.submit(_gzip, path)))
-        order = {dump.name: number for number, dump in enumerate(DUMPS)}
-        written.sort(key=lambda item: order[item[0]])
-        return [file for _name, path, zipped in written for file in (path, zipped.result())]
+        for dump in triples:
+            if formats[dump.name] != RdfFormat.N_TRIPLES:
+                source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
+                serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
+            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
+        return [path for dump in plain for path in (directory / dump.name, zipped[dump.name].result())]
 
 
 def _write_lines(path: Path, lines: Iterable[bytes]) -> None:

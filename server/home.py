@@ -24,6 +24,7 @@ from .dataset import DESCRIPTION
 from .dataset import TITLE
 from .dumps import DUMPS
 from .dumps import TITLES
+from .i18n import LANGUAGES
 from .i18n import choose_language
 from .i18n import pick
 from .pages import PerRelease
@@ -68,11 +69,13 @@ class HomeFacts:
     :ivar counts: (class IRI, number of resources) pairs, most first.
     :ivar members: "organizations" / "people" / "themes" -> their IRIs.
     :ivar labels: IRI -> {language: label} for every IRI above and the fixed entry points.
+    :ivar listed: (members' name, language) -> the first LIST_MAX of them by label in that language.
     """
 
     counts: list[tuple[str, int]]
     members: dict[str, list[str]]
     labels: dict[str, dict[str, str]]
+    listed: dict[tuple[str, str], list[str]]
 
 
 def gather_facts(release: Release) -> HomeFacts:
@@ -88,14 +91,19 @@ def gather_facts(release: Release) -> HomeFacts:
     members = {name: [row["s"].value for row in select(query)] for name, query in MEMBERS.items()}
     named = {iri for iri, _ in counts} | {iri for found in members.values() for iri in found}
     named |= {base + MEETING, base + FUND, base + THEMES}
-    return HomeFacts(counts, members, fetch_labels(release, named))
+    labels = fetch_labels(release, named)
+    listed = {
+        (name, lang): heapq.nsmallest(LIST_MAX, found, key=lambda iri: pick(labels.get(iri, {}), lang) or iri)
+        for name, found in members.items()
+        for lang in LANGUAGES
+    }
+    return HomeFacts(counts, members, labels, listed)
 
 
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """Blueprint "home": the page at /."""
     blueprint = Blueprint("home", __name__)
     facts = PerRelease(gather_facts)
-    shown: dict = {}  # (list, language) -> its first LIST_MAX items, for the current release
 
     @blueprint.get("/")
     def index():
@@ -106,15 +114,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         def item(iri: str) -> dict:
             return {"iri": iri, "href": href_of(release, iri), "label": pick(known.labels.get(iri, {}), lang) or iri}
 
-        def sorted_items(iris: list[str]) -> list[dict]:
-            """The first LIST_MAX by label; sorted once per release and language (large data lists many)."""
-            key = (id(iris), lang)
-            if shown.get("release") is not release:
-                shown.clear()
-                shown["release"] = release
-            if key not in shown:
-                shown[key] = heapq.nsmallest(LIST_MAX, (item(iri) for iri in iris), key=lambda i: i["label"])
-            return shown[key]
+        def listed(name: str) -> list[dict]:
+            return [item(iri) for iri in known.listed[(name, lang)]]
 
         base = release.iris.base
         dump_names = [dump.name for dump in DUMPS if dump.name in release.files]
@@ -126,11 +127,11 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             description=pick(DESCRIPTION, lang),
             attribution=ATTRIBUTION["ja"],
             counts=[(item(iri), n) for iri, n in known.counts],
-            organizations=sorted_items(known.members["organizations"]),
+            organizations=listed("organizations"),
             organizations_total=len(known.members["organizations"]),
-            people=sorted_items(known.members["people"]),
+            people=listed("people"),
             people_total=len(known.members["people"]),
-            themes=sorted_items(known.members["themes"]),
+            themes=listed("themes"),
             meeting=item(base + MEETING),
             fund=item(base + FUND),
             scheme=item(base + THEMES),

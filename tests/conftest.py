@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from pyoxigraph import RdfFormat
+from rdflib import Dataset
+from rdflib import URIRef
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -160,6 +163,15 @@ def canary() -> Iterator[Canary]:
 # --- remote mode: a real Oxigraph server and app processes serving from it -----------------------
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def as_rdflib(store) -> Dataset:
+    """A pyoxigraph store's named graphs as an rdflib Dataset, for checks written with rdflib (and pySHACL)."""
+    dataset = Dataset()
+    for name in store.named_graphs():
+        ntriples = store.dump(format=RdfFormat.N_TRIPLES, from_graph=name)
+        dataset.graph(URIRef(name.value)).parse(data=ntriples, format="nt")
+    return dataset
 
 
 def free_port() -> int:

@@ -13,8 +13,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import as_rdflib
 from rdflib import BNode
-from rdflib import Dataset
 from rdflib import Graph
 from rdflib import Literal
 from rdflib import URIRef
@@ -53,17 +53,6 @@ def passage_ids() -> list[str]:
 
 
 PASSAGES = passage_ids()
-
-
-def as_rdflib(store) -> Dataset:
-    """The store's quads as an rdflib Dataset (named graphs as named graphs)."""
-    from pyoxigraph import RdfFormat
-
-    dataset = Dataset()
-    for name in store.named_graphs():
-        ntriples = store.dump(format=RdfFormat.N_TRIPLES, from_graph=name)
-        dataset.graph(URIRef(name.value)).parse(data=ntriples, format="nt")
-    return dataset
 
 
 @pytest.fixture(scope="module")

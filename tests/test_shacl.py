@@ -11,13 +11,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import as_rdflib
 from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 from rdflib import BNode
-from rdflib import Dataset
 from rdflib import Graph
 from rdflib import Literal
 from rdflib import URIRef
@@ -64,12 +64,8 @@ def store_of(nquads: bytes, *fixtures: Path) -> Store:
 
 
 def pyshacl_report(store: Store, shapes: Graph):
-    """pySHACL over the union of the store's named graphs, copied into rdflib as tests/test_graph.py does."""
-    dataset = Dataset()
-    for name in store.named_graphs():
-        ntriples = store.dump(format=RdfFormat.N_TRIPLES, from_graph=name)
-        dataset.graph(URIRef(name.value)).parse(data=ntriples, format="nt")
-    return validate_graph(union_graph(dataset), shapes)
+    """pySHACL over the union of the store's named graphs, copied into rdflib."""
+    return validate_graph(union_graph(as_rdflib(store)), shapes)
 
 
 def results(report, *, messages: bool = True) -> set[tuple]:

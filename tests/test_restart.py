@@ -147,3 +147,23 @@ def test_sighup_reload_rebuilds_the_store(project, tmp_path):
         assert after["count"] == after["union"]
     finally:
         stop(process)
+
+
+def test_materialising_in_batches_copies_every_triple_once(tmp_path, monkeypatch):
+    from pyoxigraph import DefaultGraph
+    from pyoxigraph import Literal
+    from pyoxigraph import NamedNode
+    from pyoxigraph import Quad
+
+    import server.store
+    from server.store import create_store
+    from server.store import materialise_default_graph
+
+    monkeypatch.setattr(server.store, "MATERIALISE_BATCH", 2)
+    store = create_store(tmp_path / "store")
+    triples = [(NamedNode(f"http://e/s{i}"), NamedNode("http://e/p"), Literal(str(i))) for i in range(7)]
+    for number, graph in enumerate(("http://e/g1", "http://e/g2")):
+        store.extend(Quad(*triple, NamedNode(graph)) for triple in triples[number * 3 :])  # s3..s6 in both
+    materialise_default_graph(store)
+    merged = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, DefaultGraph())]
+    assert sorted(merged, key=str) == sorted(triples, key=str)

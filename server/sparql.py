@@ -133,7 +133,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
         # Only an embedded store's answers are fixed for a release; a remote engine's data can change under us.
         tag = answer_tag(release.version, job) if release.engine.fixed_data else None
-        if tag is not None and not as_html and request.method == "GET" and request.if_none_match.contains_weak(tag):
+        readable = request.method in ("GET", "HEAD")  # answers HTTP caches may keep and revalidate
+        if tag is not None and not as_html and readable and request.if_none_match.contains_weak(tag):
             not_modified = Response(status=304)
             not_modified.set_etag(tag, weak=True)
             not_modified.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
@@ -148,7 +149,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         response = Response(answer.body, content_type=offer.content_type, headers=headers)
         if tag is not None:
             response.headers["X-Cache"] = cache_state
-            if request.method == "GET":
+            if readable:
                 response.set_etag(tag, weak=True)
                 response.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
         return response

@@ -123,3 +123,11 @@ def test_errors_are_not_cached(counted):
         response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"}, headers=JSON)
         assert response.status_code == 400 and "ETag" not in response.headers
     assert engine.runs == 2
+
+
+def test_head_carries_the_same_validator_as_get(counted):
+    client, _, _ = counted()
+    get = client.get("/sparql", query_string={"query": QUERY}, headers=JSON)
+    head = client.head("/sparql", query_string={"query": QUERY}, headers=JSON)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]

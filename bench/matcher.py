@@ -1,4 +1,4 @@
-"""Precision and recall of the name matcher (server/search.py) on tests/data/name_variants.csv.
+"""Precision and recall of the name matcher (server/linking/search.py) on tests/data/name_variants.csv.
 
     python bench/matcher.py [--verbose]
 
@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.config import Config  # noqa: E402
-from server.pipeline import load_and_validate  # noqa: E402
-from server.search import build_index  # noqa: E402
-from server.search import is_certain  # noqa: E402
-from server.vocab import Iris  # noqa: E402
+from server.builder.pipeline import load_and_validate  # noqa: E402
+from server.common.config import Config  # noqa: E402
+from server.common.vocab import Iris  # noqa: E402
+from server.linking.search import build_index  # noqa: E402
+from server.linking.search import is_certain  # noqa: E402
 
 TABLE = ROOT / "tests" / "data" / "name_variants.csv"
 

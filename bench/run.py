@@ -230,11 +230,11 @@ def prepare_data(triples: int, seed: int, *, regenerate: bool) -> tuple[Path, di
 
 
 def write_quads(root: Path, target: Path) -> None:
-    """Every quad our server loads from `root`, as N-Quads (graph per source file, as server/sources.py says)."""
+    """Every quad our server loads from `root`, as N-Quads (graph per source file, as server/sources/find.py says)."""
     from pyoxigraph import RdfFormat
 
-    from server.config import Config
-    from server.pipeline import load_dataset
+    from server.builder.pipeline import load_dataset
+    from server.common.config import Config
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -529,7 +529,7 @@ class Ours(System):
         The answer cache is off too, so that every system runs every query: the mix repeats its heavy
         queries, which a cache would answer from memory. `--ours-arg=--answer-cache-mb=64` turns it on.
         """
-        config = (PROJECT / "server" / "config.py").read_text(encoding="utf-8")
+        config = (PROJECT / "server" / "common" / "config.py").read_text(encoding="utf-8")
         args = ["--rate-limit-per-s=0"] if "rate_limit_per_s" in config else []
         return args + (["--answer-cache-mb=0"] if "answer_cache_mb" in config else [])
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild server/static/vendor/codemirror/ from the npm registry.
+# Rebuild server/web/static/vendor/codemirror/ from the npm registry.
 #
 # The query workbench's editor is CodeMirror 6 with the SPARQL mode of
 # @codemirror/legacy-modes and prefix completion from @codemirror/autocomplete,
@@ -8,7 +8,7 @@
 # to upgrade the editor. Needs node and npm (registry access only).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-dest="$here/server/static/vendor/codemirror"
+dest="$here/server/web/static/vendor/codemirror"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"

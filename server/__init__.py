@@ -1,5 +1,7 @@
-"""A linked-open-data publisher: sources -> load -> validate -> store -> SPARQL, pages and dumps.
+"""A linked-open-data publisher; one package per stage the data passes through (docs/architecture.md):
 
-The package imports nothing itself, so a query worker (server.workers) starts without the web
-application (server.app) or rdflib.
+common (basics) <- sources <- build <- release <- engine <- linking <- web <- cli
+
+Each package imports only those to its left (checked by import-linter). This package imports nothing
+itself, so a query worker (server.engine.workers) starts without the web application or rdflib.
 """

@@ -19,14 +19,15 @@ from rdflib import URIRef
 from waitress import wasyncore
 from waitress.server import create_server
 
-from server.__main__ import main
-from server.__main__ import server_options
-from server.app import create_app
-from server.config import Config
-from server.engine import open_local_engine
-from server.pipeline import build_release
-from server.release import Release
-from server.state import Releases
+from server.cli.main import main
+from server.cli.main import server_options
+from server.common.config import Config
+from server.engine.local import open_local_engine
+from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.release.release import Release
+from server.release.release import build_release
+from server.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini"
@@ -36,13 +37,19 @@ BASE_IRI = "https://mic-ict.example.org/"
 
 
 @pytest.fixture(scope="session")
-def release(tmp_path_factory) -> Iterator[Release]:
-    """The read-only release built once for the whole session, with its query workers."""
+def served(tmp_path_factory) -> Iterator[Served]:
+    """The read-only release built once for the whole session, with its embedded engine and query workers."""
     config = Config(root=TEST_ROOT, base_iri=BASE_IRI, build_dir=tmp_path_factory.mktemp("build"))
     built = build_release(config)
-    built.engine = open_local_engine(built, config)
-    yield built
-    built.engine.close()
+    engine = open_local_engine(built, config)
+    yield Served(built, engine)
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def release(served) -> Release:
+    """The session's release (its files, version and store)."""
+    return served.release
 
 
 @pytest.fixture
@@ -62,10 +69,10 @@ def config(make_config) -> Config:
 
 
 @pytest.fixture
-def make_app(release, make_config):
+def make_app(served, make_config):
     def make(**overrides):
         config = make_config(**overrides)
-        return create_app(config, Releases(release))
+        return create_app(config, Releases(served))
 
     return make
 
@@ -106,13 +113,13 @@ def live_server(app, config) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def make_live_server(release, make_config):
-    """Start live servers with settings overridden (and optionally another release); stopped after the test."""
+def make_live_server(served, make_config):
+    """Start live servers with settings overridden (and optionally another served release); stopped after the test."""
     servers = []
 
-    def make(*, release_override=None, **overrides) -> LiveServer:
+    def make(*, served_override=None, **overrides) -> LiveServer:
         config = make_config(**overrides)
-        server = LiveServer(create_app(config, Releases(release_override or release)), config)
+        server = LiveServer(create_app(config, Releases(served_override or served)), config)
         servers.append(server.__enter__())
         return server
 

@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
-from server.app import create_app
-from server.state import Releases
+from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.web.app import create_app
 
 QUERY = "SELECT ?label WHERE { <https://mic-ict.example.org/id/organization/mic> rdfs:label ?label } ORDER BY ?label"
 JSON = {"Accept": "application/sparql-results+json"}
@@ -29,13 +30,13 @@ class CountingEngine:
 
 
 @pytest.fixture
-def counted(release, make_config):
+def counted(served, make_config):
     """A client of an app whose engine counts its runs, and that engine; `cache_mb` sets the cache."""
 
     def make(cache_mb: float = 64, version: str | None = None):
-        engine = CountingEngine(release.engine)
-        served = dataclasses.replace(release, engine=engine, version=version or release.version)
-        releases = Releases(served)
+        engine = CountingEngine(served.engine)
+        release = dataclasses.replace(served.release, version=version or served.release.version)
+        releases = Releases(Served(release, engine))
         app = create_app(make_config(answer_cache_mb=cache_mb), releases)
         return app.test_client(), engine, releases
 
@@ -82,7 +83,8 @@ def test_get_answer_revalidates_to_304_without_running_the_query(counted):
 def test_a_new_release_has_new_tags_and_answers(counted, release):
     client, engine, releases = counted()
     first = client.get("/sparql", query_string={"query": QUERY}, headers=JSON)
-    releases.switch(dataclasses.replace(releases.current, version="other-version"))
+    release, engine = releases.current
+    releases.switch(Served(dataclasses.replace(release, version="other-version"), engine))
     revalidate = {**JSON, "If-None-Match": first.headers["ETag"]}
     after = client.get("/sparql", query_string={"query": QUERY}, headers=revalidate)
     assert after.status_code == 200 and after.headers["X-Cache"] == "miss"

@@ -9,7 +9,7 @@ import requests
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from server.__main__ import main
+from server.cli.main import main
 from tests.conftest import MINI
 from tests.conftest import ROOT
 from tests.conftest import start_serve
@@ -66,7 +66,7 @@ def test_bad_base_iri_is_refused_at_start(capsys):
 
 
 def test_environment_sets_options_and_flags_override_it(tmp_path):
-    from server.config import Config
+    from server.common.config import Config
 
     command, config = Config.from_args_and_env(
         ["serve", "--port", "9001"], {"LOD_PORT": "9000", "LOD_ROOT": str(MINI), "LOD_THREADS": "3"}

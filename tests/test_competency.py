@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from server.config import Config
-from server.pipeline import load_dataset
+from server.builder.pipeline import load_dataset
+from server.common.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.config import Config
+from server.common.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

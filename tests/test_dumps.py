@@ -24,11 +24,12 @@ from pyoxigraph import parse
 from rdflib import Dataset as RdflibDataset
 from rdflib import Graph
 
-from server.app import create_app
-from server.dataset import DUMPS
-from server.dumps import canonical_lines
-from server.dumps import diff_lines
-from server.state import Releases
+from server.builder.dataset import DUMPS
+from server.builder.dumps import canonical_lines
+from server.builder.dumps import diff_lines
+from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.web.app import create_app
 
 STEM = "mic-ict-strategy"
 QUAD_FORMATS = {"trig": RdfFormat.TRIG, "nq": RdfFormat.N_QUADS}
@@ -322,7 +323,7 @@ def test_past_release_stays_downloadable(make_config, project):
     with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
         handle.write(ADDED_LINE)
     second = build_release(config)
-    client = create_app(config, Releases(second)).test_client()
+    client = create_app(config, Releases(Served(second, None))).test_client()
     response = client.get(f"/download/releases/{first.version}/{STEM}.nq", buffered=True)
     assert response.status_code == 200
     assert response.get_data() == (first.directory / f"{STEM}.nq").read_bytes()

@@ -1,6 +1,6 @@
 """The knowledge graph itself: it conforms, every shape can fire, and it is traced, labelled and linked.
 
-The data is loaded exactly as the server loads it (server.pipeline.load_dataset: server.sources and
+The data is loaded exactly as the server loads it (server.builder.pipeline.load_dataset: server.sources and
 server.load into a pyoxigraph store), from the project folder above this file, then copied into an
 rdflib Dataset for the checks written with rdflib.
 """
@@ -26,12 +26,12 @@ from rdflib.namespace import SH
 from rdflib.namespace import SKOS
 from rdflib.namespace import VOID
 
-from server.config import Config
-from server.pipeline import load_dataset
-from server.sources import find_shapes
-from server.validate import load_shapes
-from server.validate import union_graph
-from server.validate import validate_graph
+from server.builder.pipeline import load_dataset
+from server.builder.reference import union_graph
+from server.builder.reference import validate_graph
+from server.builder.report import load_shapes
+from server.common.config import Config
+from server.sources.find import find_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).resolve().parent / "data" / "broken"

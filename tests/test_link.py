@@ -7,10 +7,10 @@ import io
 
 import pytest
 
-from server.__main__ import main
-from server.link import LinkError
-from server.link import link_csv
-from server.search import build_index
+from server.cli.main import main
+from server.linking.link import LinkError
+from server.linking.link import link_csv
+from server.linking.search import build_index
 
 BASE = "https://mic-ict.example.org/"
 

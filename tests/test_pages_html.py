@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.gallery import load_examples
-from server.i18n import STRINGS
+from server.web.gallery import load_examples
+from server.web.i18n import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://mic-ict.example.org/"
@@ -368,7 +368,7 @@ def test_workbench_serves_its_editor_itself(client):
 
 
 def test_vendored_files_are_small_and_licensed():
-    vendor = ROOT / "server" / "static" / "vendor"
+    vendor = ROOT / "server" / "web" / "static" / "vendor"
     assert sum(p.stat().st_size for p in vendor.rglob("*") if p.is_file()) < 3_000_000
     assert (vendor / "README.md").is_file()
     for folder in (p for p in vendor.iterdir() if p.is_dir()):
@@ -391,15 +391,15 @@ def test_every_interface_string_is_in_both_languages():
 
 
 def test_templates_use_only_known_strings():
-    templates = (ROOT / "server" / "templates").glob("*.html")
+    templates = (ROOT / "server" / "web" / "templates").glob("*.html")
     used = {key for path in templates for key in re.findall(r"\bt\('(\w+)'", path.read_text(encoding="utf-8"))}
     assert used and used <= set(STRINGS)
 
 
 def test_home_lists_the_first_organisations_and_people_and_counts_the_rest(make_app, monkeypatch):
-    import server.home
+    import server.web.home
 
-    monkeypatch.setattr(server.home, "LIST_MAX", 3)
+    monkeypatch.setattr(server.web.home, "LIST_MAX", 3)
     html = make_app().test_client().get("/?lang=en").get_data(as_text=True)
     organizations = html.split("Organisations <small>", 1)[1].split("</ul>", 1)[0]
     assert organizations.count("<li>") == 3

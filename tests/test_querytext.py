@@ -2,10 +2,10 @@
 
 import pytest
 
-from server.errors import BadQuery
-from server.errors import ServiceRefused
-from server.errors import UpdateRefused
-from server.querytext import check_query
+from server.common.errors import BadQuery
+from server.common.errors import ServiceRefused
+from server.common.errors import UpdateRefused
+from server.engine.querytext import check_query
 
 UPDATES = [
     "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }",

@@ -15,8 +15,8 @@ from pyoxigraph import RdfFormat
 from pyoxigraph import Triple
 from pyoxigraph import parse
 
-from server.describe import MAX_INBOUND
-from server.describe import passage_of
+from server.web.describe import MAX_INBOUND
+from server.web.describe import passage_of
 
 BASE = "https://mic-ict.example.org/"
 MIC = BASE + "id/organization/mic"

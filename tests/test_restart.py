@@ -10,11 +10,12 @@ import time
 import pytest
 import requests
 
-from server.app import create_app
-from server.engine import open_local_engine
-from server.pipeline import build_release
-from server.pipeline import fingerprint_sources
-from server.state import Releases
+from server.builder.pipeline import fingerprint_sources
+from server.engine.local import open_local_engine
+from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.release.release import build_release
+from server.web.app import create_app
 from tests.conftest import MINI
 from tests.conftest import start_serve
 
@@ -99,22 +100,21 @@ def test_on_disk_store_answers_as_the_in_memory_one(make_config, project, tmp_pa
     results = []
     for config in (in_memory, on_disk):
         release = build_release(config)
-        release.engine = open_local_engine(release, config)
+        engine = open_local_engine(release, config)
         try:
-            client = create_app(config, Releases(release)).test_client()
+            client = create_app(config, Releases(Served(release, engine))).test_client()
             rows = {}
             for name, query in (("count", COUNT), ("union", DISTINCT_UNION), ("graphs", PER_GRAPH)):
                 response = client.get("/sparql", query_string={"query": query},
                                       headers={"Accept": "application/sparql-results+json"})
                 assert response.status_code == 200
                 rows[name] = response.get_json()["results"]["bindings"]
-            engine = release.engine
             rows["engine-union"] = next(iter(engine.query(COUNT, use_default_graph_as_union=True)))["n"].value
             rows["quads"] = sum(1 for _ in engine.quads_for_pattern(None, None, None, None))
             rows["page"] = client.get("/download/").status_code
             results.append(rows)
         finally:
-            release.engine.close()
+            engine.close()
     assert results[0] == results[1]
     assert results[1]["count"] == results[1]["union"]
     assert int(results[1]["engine-union"]) == int(results[1]["count"][0]["n"]["value"])
@@ -155,11 +155,11 @@ def test_materialising_in_batches_copies_every_triple_once(tmp_path, monkeypatch
     from pyoxigraph import NamedNode
     from pyoxigraph import Quad
 
-    import server.store
-    from server.store import create_store
-    from server.store import materialise_default_graph
+    import server.sources.store
+    from server.sources.store import create_store
+    from server.sources.store import materialise_default_graph
 
-    monkeypatch.setattr(server.store, "MATERIALISE_BATCH", 2)
+    monkeypatch.setattr(server.sources.store, "MATERIALISE_BATCH", 2)
     store = create_store(tmp_path / "store")
     triples = [(NamedNode(f"http://e/s{i}"), NamedNode("http://e/p"), Literal(str(i))) for i in range(7)]
     for number, graph in enumerate(("http://e/g1", "http://e/g2")):

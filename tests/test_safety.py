@@ -5,7 +5,6 @@ Each loop here is bounded in count and time and stops by itself.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import socket
 import threading
@@ -14,9 +13,10 @@ import time
 import pytest
 import requests
 
-from server.engine import LocalEngine
-from server.pipeline import load_and_validate
-from server.workers import QueryPool
+from server.builder.pipeline import load_and_validate
+from server.engine.local import LocalEngine
+from server.engine.serving import Served
+from server.engine.workers import QueryPool
 from tests.conftest import MINI
 from tests.conftest import ROOT
 
@@ -27,7 +27,7 @@ INTERNALS = ("Traceback", str(ROOT), "site-packages", 'File "')
 
 def with_pool(release, pool):
     """The release answered by another worker pool (other sizes and deadlines)."""
-    return dataclasses.replace(release, engine=LocalEngine(release.store, pool))
+    return Served(release, LocalEngine(release.store, pool))
 
 
 def sparql(url: str, query: str, **params) -> requests.Response:
@@ -133,10 +133,10 @@ def test_every_kind_of_write_is_refused_and_the_data_is_unchanged(any_server):
 # --- Runaway queries, crashes and honest answers -----------------------------------------------
 
 
-def test_runaway_query_is_stopped_at_its_deadline_while_others_are_answered(make_live_server, release):
-    pool = QueryPool(release.engine.pool.source, size=3, timeout_s=2.0)
+def test_runaway_query_is_stopped_at_its_deadline_while_others_are_answered(make_live_server, served, release):
+    pool = QueryPool(served.engine.pool.source, size=3, timeout_s=2.0)
     try:
-        server = make_live_server(release_override=with_pool(release, pool), query_timeout_s=2.0)
+        server = make_live_server(served_override=with_pool(release, pool), query_timeout_s=2.0)
         other_statuses: list[int] = []
         done = threading.Event()
 
@@ -168,10 +168,10 @@ def test_deeply_nested_query_is_refused_before_the_engine(any_server):
     assert count(any_server.url) > 0
 
 
-def test_query_that_crashes_the_engine_costs_only_a_worker(make_live_server, release):
-    pool = QueryPool(release.engine.pool.source, size=1, max_depth=10**7)
+def test_query_that_crashes_the_engine_costs_only_a_worker(make_live_server, served, release):
+    pool = QueryPool(served.engine.pool.source, size=1, max_depth=10**7)
     try:
-        server = make_live_server(release_override=with_pool(release, pool), max_query_bytes=10**6,
+        server = make_live_server(served_override=with_pool(release, pool), max_query_bytes=10**6,
                                   max_query_depth=10**7)
         query = "SELECT * WHERE " + "{" * 50_000 + "}" * 50_000
         response = requests.post(server.url + "/sparql", data=query.encode(), timeout=60,
@@ -237,10 +237,10 @@ def test_a_client_past_its_rate_gets_429_with_retry_after(make_live_server):
     assert_clean_error(limited[0], 429)
 
 
-def test_overload_is_shed_with_503_not_piled_up(make_live_server, release):
-    pool = QueryPool(release.engine.pool.source, size=1, timeout_s=4.0, queue_timeout_s=0.3)
+def test_overload_is_shed_with_503_not_piled_up(make_live_server, served, release):
+    pool = QueryPool(served.engine.pool.source, size=1, timeout_s=4.0, queue_timeout_s=0.3)
     try:
-        server = make_live_server(release_override=with_pool(release, pool))
+        server = make_live_server(served_override=with_pool(release, pool))
         runaway = threading.Thread(target=sparql, args=(server.url, RUNAWAY))
         runaway.start()
         time.sleep(0.5)

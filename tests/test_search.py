@@ -1,4 +1,5 @@
-"""The name matcher (server/search.py) and /api/search: normal forms, scores, certainty, types, the variants table."""
+"""The name matcher (server/linking/search.py) and /api/search: normal forms, scores, certainty, types,
+the variants table."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from server.search import Indexes
-from server.search import UnknownType
-from server.search import build_index
-from server.search import is_certain
-from server.search import normalise
-from server.state import Releases
+from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.linking.search import Indexes
+from server.linking.search import UnknownType
+from server.linking.search import build_index
+from server.linking.search import is_certain
+from server.linking.search import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = Path(__file__).resolve().parent / "data" / "name_variants.csv"
@@ -104,12 +106,13 @@ def test_an_unknown_type_name_is_refused(index):
         index.resolve_type("NoSuchClass")
 
 
-def test_the_index_is_rebuilt_when_the_release_changes(release):
-    releases = Releases(release)
+def test_the_index_is_rebuilt_when_the_release_changes(served):
+    release, engine = served
+    releases = Releases(served)
     indexes = Indexes(releases)
     first = indexes.current()
     assert indexes.current() is first
-    releases.switch(dataclasses.replace(release, version="other"))
+    releases.switch(Served(dataclasses.replace(release, version="other"), engine))
     assert indexes.current() is not first
 
 

@@ -1,6 +1,6 @@
 """server.shacl, SHACL compiled to SPARQL over a pyoxigraph Store, against pySHACL (server.validate).
 
-The bundled graph is loaded as tests/test_graph.py loads it (server.pipeline.load_dataset); pySHACL is
+The bundled graph is loaded as tests/test_graph.py loads it (server.builder.pipeline.load_dataset); pySHACL is
 given the very same quads, dumped from the store, so both validators see identical terms.
 """
 
@@ -23,13 +23,13 @@ from rdflib import Literal
 from rdflib import URIRef
 from rdflib.namespace import SH
 
-from server.config import Config
-from server.pipeline import load_dataset
-from server.shacl import validate_store
-from server.sources import find_shapes
-from server.validate import load_shapes
-from server.validate import union_graph
-from server.validate import validate_graph
+from server.builder.pipeline import load_dataset
+from server.builder.reference import union_graph
+from server.builder.reference import validate_graph
+from server.builder.report import load_shapes
+from server.builder.shacl import validate_store
+from server.common.config import Config
+from server.sources.find import find_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN_FIXTURES = sorted((Path(__file__).resolve().parent / "data" / "broken").glob("*.ttl"))

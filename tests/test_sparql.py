@@ -612,13 +612,13 @@ def test_every_answer_allows_any_origin(client, request_args):
 
 def test_query_is_logged_with_hash_and_duration_and_text_only_at_debug(client, caplog):
     query = "ASK { ?s ?p 'logged-marker' }"
-    with caplog.at_level(logging.INFO, logger="server.sparql"):
+    with caplog.at_level(logging.INFO, logger="server.web.sparql"):
         get(client, query)
     info = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert any("boolean" in message and " ms" in message for message in info)
     assert not any("logged-marker" in message for message in info)
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="server.sparql"):
+    with caplog.at_level(logging.DEBUG, logger="server.web.sparql"):
         get(client, query)
     assert any("logged-marker" in record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG)
 

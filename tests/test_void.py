@@ -9,9 +9,9 @@ from pyoxigraph import RdfFormat
 from pyoxigraph import Triple
 from pyoxigraph import parse
 
-from server.dataset import DUMPS
-from server.dataset import dataset_iri
-from server.dataset import dump_url
+from server.builder.dataset import DUMPS
+from server.builder.dataset import dataset_iri
+from server.builder.dataset import dump_url
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

@@ -10,14 +10,14 @@ import time
 import pytest
 from pyoxigraph import RdfFormat
 
-from server.answers import QueryJob
-from server.errors import BadQuery
-from server.errors import PublisherError
-from server.errors import QueryTimedOut
-from server.workers import DataSource
-from server.workers import QueryCrashed
-from server.workers import QueryPool
-from server.workers import ServiceBusy
+from server.common.errors import BadQuery
+from server.common.errors import PublisherError
+from server.common.errors import QueryTimedOut
+from server.engine.answers import QueryJob
+from server.engine.workers import DataSource
+from server.engine.workers import QueryCrashed
+from server.engine.workers import QueryPool
+from server.engine.workers import ServiceBusy
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"

@@ -1,0 +1,370 @@
+"""Releases: each build's dumps and descriptions, written once (server/web/downloads.py serves them).
+
+A release is one content of the data graphs. Its version is
+``{YYYYMMDD}-{hash8}``: the UTC date of its first build and the first 8 hex
+digits of the SHA-256 of the data's canonical N-Quads (sorted lines, blank
+nodes canonicalised with RDFC-1.0 if there are any). The hash covers the data
+graphs only, not ``graph/dataset``, which describes the release and so carries
+its version (see dataset.py).
+
+Layout under ``config.release_dir``::
+
+    releases/index.json            every release in build order: version, hash, built_at, previous, files
+    releases/{version}/            one folder per release, never deleted
+        mic-ict-strategy.{ttl,nt,jsonld}[.gz]   the union of all graphs (triples)
+        mic-ict-strategy.{trig,nq}[.gz]         every named graph (quads)
+        validation-report.ttl   void.ttl   changelog.json   changes-{added,removed}.nq
+        SHA256SUMS   manifest.json
+
+Building data whose hash is already in the index reuses that release: nothing
+is written, and the store gets the release's ``graph/dataset`` back from its
+``void.ttl``. A release is written into a hidden folder first and renamed into
+place, so a crash never leaves a half-written release in the index.
+
+The change log compares the data quads with those of the release built just
+before (the last one in the index); an unchanged graph makes no new release.
+Gzip files are written with mtime 0, so equal content gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyoxigraph import CanonicalizationAlgorithm
+from pyoxigraph import Dataset
+from pyoxigraph import DefaultGraph
+from pyoxigraph import NamedNode
+from pyoxigraph import RdfFormat
+from pyoxigraph import parse
+from pyoxigraph import serialize
+
+from server.builder.dataset import BYTE_SIZE
+from server.builder.dataset import DUMPS
+from server.builder.dataset import as_quads
+from server.builder.dataset import count_dataset
+from server.builder.dataset import dataset_graph
+from server.builder.dataset import describe_dataset
+from server.builder.dataset import size_triples
+from server.builder.dataset import sort_triples
+from server.builder.report import ValidationReport
+from server.common.config import Config
+from server.common.vocab import Iris
+from server.common.vocab import output_prefixes
+from server.sources.store import has_default_graph
+from server.sources.store import materialise_default_graph
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
+
+log = logging.getLogger(__name__)
+
+RELEASES = "releases"
+INDEX = "index.json"
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+REPORT = "validation-report.ttl"
+VOID_FILE = "void.ttl"
+CHANGELOG = "changelog.json"
+ADDED = "changes-added.nq"
+REMOVED = "changes-removed.nq"
+DUMPS_NQ = next(dump.name for dump in DUMPS if dump.name.endswith(".nq"))
+DUMPS_NT = next(dump.name for dump in DUMPS if dump.name.endswith(".nt"))
+
+MEDIA_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".jsonld": "application/ld+json",
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".gz": "application/gzip",
+    ".json": "application/json",
+}
+TITLES = {dump.name: dump.title for dump in DUMPS} | {
+    REPORT: "SHACL validation report (Turtle)",
+    VOID_FILE: "VoID and DCAT description (Turtle)",
+    CHANGELOG: "Change log summary (JSON)",
+    ADDED: "Quads added since the previous release (N-Quads)",
+    REMOVED: "Quads removed since the previous release (N-Quads)",
+    SUMS: "SHA-256 of every file (sha256sum -c)",
+    MANIFEST: "Version, build time and files (JSON)",
+}
+
+
+def media_type_of(name: str) -> str:
+    """The media type a release file is served with.
+
+    >>> media_type_of("mic-ict-strategy.nq.gz")
+    'application/gzip'
+    >>> media_type_of("SHA256SUMS")
+    'text/plain'
+    """
+    return MEDIA_TYPES.get(Path(name).suffix, "text/plain")
+
+
+# --- content and change log -------------------------------------------------
+
+
+def canonical_lines(nquads: bytes | Path, *, exclude_graph: NamedNode | None = None) -> list[bytes]:
+    """The sorted, canonical N-Quads lines of a dataset, without `exclude_graph`.
+
+    Without blank nodes the engine's N-Quads lines are already canonical; with
+    them, the quads are relabelled by RDFC-1.0 first, so that isomorphic data
+    gives equal lines.
+
+    :param nquads: the N-Quads text, or the path of an N-Quads file, which is read a line at a
+        time so that the whole text is never in memory beside its lines.
+    """
+    end = f"<{exclude_graph.value}> .".encode() if exclude_graph is not None else None
+    found: set[bytes] = set()
+    with _lines_of(nquads) as lines:
+        for line in lines:
+            line = line.strip()
+            if b"_:" in line:
+                break
+            if line and not (end and line.endswith(end)):
+                found.add(line)
+        else:
+            return sorted(found)
+    found.clear()
+    source = {"path": nquads} if isinstance(nquads, Path) else {"input": nquads}
+    quads = parse(**source, format=RdfFormat.N_QUADS)
+    dataset = Dataset(quad for quad in quads if quad.graph_name != exclude_graph)
+    dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted({line.strip().encode() for line in str(dataset).split("\n") if line.strip()})
+
+
+def _lines_of(nquads: bytes | Path):
+    return nquads.open("rb") if isinstance(nquads, Path) else io.BytesIO(nquads)
+
+
+def content_hash(lines: list[bytes]) -> str:
+    """SHA-256 (hex) of canonical N-Quads lines, one per line."""
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line + b"\n")
+    return digest.hexdigest()
+
+
+def diff_lines(previous: list[bytes], current: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """(added, removed) between two lists of canonical lines, each sorted.
+
+    >>> diff_lines([b"a", b"b"], [b"b", b"c"])
+    ([b'c'], [b'a'])
+    """
+    before, after = set(previous), set(current)
+    return sorted(after - before), sorted(before - after)
+
+
+# --- the release index ------------------------------------------------------
+
+
+def read_index(releases_dir: Path) -> list[dict]:
+    """The releases recorded under `releases_dir`, oldest first; [] if none."""
+    path = releases_dir / INDEX
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["releases"]
+
+
+def _write_index(releases_dir: Path, entries: list[dict]) -> None:
+    partial = releases_dir / (INDEX + ".partial")
+    partial.write_text(json.dumps({"releases": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, releases_dir / INDEX)
+
+
+# --- writing ----------------------------------------------------------------
+
+
+def _file_info(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest(), "media_type": media_type_of(path.name)}
+
+
+def _gzip(path: Path) -> Path:
+    """Write `path`.gz reproducibly (no name, mtime 0)."""
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as source, target.open("wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped:
+            shutil.copyfileobj(source, zipped, 1 << 20)
+    return target
+
+
+def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
+    """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
+
+    Quads formats keep the named graphs, dumped by the engine. Triples formats
+    get their merge, a set: the store's default graph is made that merge
+    (store.materialise_default_graph, left in place for the caller) and dumped
+    by the engine as N-Triples, grouped by subject; Turtle and JSON-LD are
+    streamed from that file in the same order. Each file is gzipped in a
+    thread while the next one is written.
+    """
+    prefixes = output_prefixes(iris)
+    plain = [dump for dump in DUMPS if not dump.gzip]
+    formats = {dump.name: RdfFormat.from_media_type(dump.media_type) for dump in plain}
+    quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
+    triples = [dump for dump in plain if dump not in quads]
+    zipped = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for dump in quads:
+            format = formats[dump.name]
+            store.dump(directory / dump.name, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
+        if not has_default_graph(store):
+            materialise_default_graph(store)
+        ntriples = directory / DUMPS_NT
+        store.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+        for dump in triples:
+            if formats[dump.name] != RdfFormat.N_TRIPLES:
+                source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
+                serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
+            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
+        return [path for dump in plain for path in (directory / dump.name, zipped[dump.name].result())]
+
+
+def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
+    with path.open("wb") as handle:
+        for line in lines:
+            handle.write(line + b"\n")
+
+
+def write_changelog(
+    directory: Path,
+    *,
+    version: str,
+    previous: dict | None,
+    current: list[bytes],
+    releases_dir: Path,
+    exclude_graph: NamedNode,
+) -> list[Path]:
+    """Write changelog.json and, when there is a previous release, the added/removed quads."""
+    summary: dict = {"version": version, "previous": None, "added": None, "removed": None}
+    written = [directory / CHANGELOG]
+    if previous is not None:
+        nquads = releases_dir / previous["version"] / DUMPS_NQ
+        added, removed = diff_lines(canonical_lines(nquads, exclude_graph=exclude_graph), current)
+        _write_lines(directory / ADDED, added)
+        _write_lines(directory / REMOVED, removed)
+        summary.update(previous=previous["version"], added=len(added), removed=len(removed))
+        summary["files"] = {"added": ADDED, "removed": REMOVED}
+        written += [directory / ADDED, directory / REMOVED]
+    (directory / CHANGELOG).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return written
+
+
+def write_release(store: Store, report: ValidationReport, config: Config, *, sources: str | None = None) -> dict:
+    """Make `store` a release: version it, add its description, write its files once; return its index entry.
+
+    The store gets graph ``graph/dataset`` (the VoID/DCAT description). If the
+    data's hash is already in the index, that release is reused as it is.
+    `sources` is the fingerprint of the source files the store was built from
+    (pipeline.fingerprint_sources), recorded in the manifest and the index.
+
+    :raises OSError: if the release folder cannot be written.
+    """
+    iris = Iris(config.base_iri)
+    graph = dataset_graph(iris)
+    if store.contains_named_graph(graph):
+        store.remove_graph(graph)
+    releases_dir = config.release_dir / RELEASES
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    lines = _data_lines(store, releases_dir)
+    digest = content_hash(lines)
+    index = read_index(releases_dir)
+    for entry in index:
+        if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
+            return _reuse(store, iris, releases_dir / entry["version"], entry)
+
+    built_at = datetime.now(UTC).replace(microsecond=0)
+    version = f"{built_at:%Y%m%d}-{digest[:8]}"
+    previous = index[-1] if index else None
+    first_issued = datetime.fromisoformat(index[0]["built_at"]) if index else built_at
+    description = describe_dataset(
+        count_dataset(store, iris),
+        iris=iris,
+        version=version,
+        built_at=built_at,
+        first_issued=first_issued,
+        previous=previous["version"] if previous else None,
+        dumps=DUMPS,
+    )
+    store.extend(as_quads(description, graph))
+
+    partial = releases_dir / f".{version}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    written = write_dumps(store, partial, iris=iris)
+    report.graph.serialize(partial / REPORT, format="turtle")
+    files = {path.name: _file_info(path) for path in written}
+    dumped = dict(files)
+    serialize(
+        sort_triples(description + size_triples(iris, files, DUMPS)),
+        partial / VOID_FILE,
+        RdfFormat.TURTLE,
+        prefixes=output_prefixes(iris),
+    )
+    written += [partial / REPORT, partial / VOID_FILE]
+    written += write_changelog(
+        partial, version=version, previous=previous, current=lines, releases_dir=releases_dir, exclude_graph=graph
+    )
+    files = {path.name: dumped.get(path.name) or _file_info(path) for path in written}  # dumps are hashed once
+    (partial / SUMS).write_text("".join(f"{files[name]['sha256']}  {name}\n" for name in sorted(files)))
+    files[SUMS] = _file_info(partial / SUMS)
+    manifest = {
+        "version": version,
+        "built_at": built_at.isoformat(),
+        "hash": digest,
+        "previous": previous["version"] if previous else None,
+        "sources": sources,
+        "files": files,
+    }
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    files[MANIFEST] = _file_info(partial / MANIFEST)
+
+    directory = releases_dir / version
+    shutil.rmtree(directory, ignore_errors=True)  # an orphan of a crashed build: it is not in the index
+    os.replace(partial, directory)
+    entry = {key: manifest[key] for key in ("version", "built_at", "hash", "previous", "sources")} | {"files": files}
+    _write_index(releases_dir, [*index, entry])
+    log.info(
+        "release %s: %d data quads, %d files, %d bytes",
+        version,
+        len(lines),
+        len(files),
+        sum(info["size"] for info in files.values()),
+    )
+    return entry
+
+
+def _data_lines(store: Store, directory: Path) -> list[bytes]:
+    """The canonical lines of the store, dumped through a temporary file in `directory`."""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".content-", suffix=".nq") as handle:
+        store.dump(handle, RdfFormat.N_QUADS)
+        handle.flush()
+        return canonical_lines(Path(handle.name))
+
+
+def _reuse(store: Store, iris: Iris, directory: Path, entry: dict) -> dict:
+    """Serve a release built before: put its description back into the store."""
+    description = [
+        quad for quad in parse(path=directory / VOID_FILE, format=RdfFormat.TURTLE) if quad.predicate != BYTE_SIZE
+    ]
+    store.extend(as_quads(description, dataset_graph(iris)))
+    log.info("release %s reused: the data is unchanged", entry["version"])
+    return entry

@@ -1,0 +1,150 @@
+"""Query jobs and their answers: what a client asked, and the serialised answer within the caps.
+
+Both engines (the worker pool and a remote SPARQL endpoint) take a `QueryJob`
+and give a `QueryAnswer`, serialising the engine's result with
+`serialize_answer`, so caps, truncation and formats behave the same whichever
+engine answers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from dataclasses import field
+
+from pyoxigraph import QueryBoolean
+from pyoxigraph import QuerySolutions
+from pyoxigraph import RdfFormat
+from pyoxigraph import serialize
+
+from server.common.errors import NotAcceptable
+from server.common.errors import ResultTooLarge
+from server.common.negotiate import DATASET_OFFERS
+from server.common.negotiate import RDF_OFFERS
+from server.common.negotiate import RESULTS_OFFERS
+from server.engine.results import TRUNCATION_SIGNALLED
+from server.engine.results import write_boolean
+from server.engine.results import write_results
+
+RESULTS_NAMES = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query and how to answer it.
+
+    :ivar results_media_type: media type for SELECT/ASK results, or None if none is acceptable.
+    :ivar graph_media_type: media type for CONSTRUCT/DESCRIBE results, or None if none is acceptable.
+    """
+
+    query: str
+    results_media_type: str | None
+    graph_media_type: str | None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_rows: int = 100_000
+    max_bytes: int = 50_000_000
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    kind: str  # "solutions", "boolean" or "triples"
+    media_type: str
+    body: bytes
+    seconds: float
+    rows: int | None = None
+    truncated: bool = False
+
+
+def serialize_answer(result, job: QueryJob, *, started: float) -> QueryAnswer:
+    """Serialise an engine's result as `job` asks, within its row and byte caps.
+
+    :raises NotAcceptable: if the job has no format for this kind of result.
+    :raises ResultTooLarge: past the byte cap, or past the row cap in a format that cannot say so.
+    """
+    if isinstance(result, QuerySolutions | QueryBoolean):
+        kind = "solutions" if isinstance(result, QuerySolutions) else "boolean"
+        name = RESULTS_NAMES.get(job.results_media_type or "")
+        if name is None:
+            raise not_acceptable(kind)
+        if kind == "boolean":
+            return QueryAnswer(kind, job.results_media_type, write_boolean(name, bool(result)), _since(started))
+        variables = result.variables
+        rows = []
+        truncated = False
+        for solution in result:
+            if len(rows) >= job.max_rows:
+                truncated = True
+                break
+            rows.append({variable.value: solution[variable] for variable in variables})
+        if truncated and name not in TRUNCATION_SIGNALLED:
+            raise ResultTooLarge(
+                f"The result has more than {job.max_rows} rows, this endpoint's cap, and {name.upper()} "
+                "cannot say that it was cut: add a LIMIT, or ask for SPARQL JSON or XML to get the first rows "
+                "marked as truncated."
+            )
+        body = write_results(name, variables, rows, truncated=truncated)
+        _check_size(body, job)
+        return QueryAnswer(kind, job.results_media_type, body, _since(started), len(rows), truncated)
+    fmt = RdfFormat.from_media_type(job.graph_media_type) if job.graph_media_type else None
+    if fmt is None:
+        raise not_acceptable("triples")
+    output = _CappedBuffer(job.max_bytes)
+    try:
+        serialize(result, output, fmt, prefixes=job.prefixes or None)
+    except (OSError, ValueError):
+        if not output.over:
+            raise
+    if output.over:
+        _check_size(b"", job, over=True)
+    return QueryAnswer("triples", job.graph_media_type, output.getvalue(), _since(started))
+
+
+def not_acceptable(kind: str) -> NotAcceptable:
+    triples = kind == "triples"
+    what = "CONSTRUCT and DESCRIBE answers" if triples else "SELECT and ASK answers"
+    offers = RDF_OFFERS + DATASET_OFFERS if triples else RESULTS_OFFERS
+    return NotAcceptable(
+        f"None of the formats this endpoint gives {what} in is acceptable: "
+        f"{', '.join(offer.media_type for offer in offers)}. "
+        f"Ask for one with the Accept header or the format parameter ({', '.join(o.names[0] for o in offers)})."
+    )
+
+
+def _check_size(body: bytes, job: QueryJob, *, over: bool = False) -> None:
+    if over or len(body) > job.max_bytes:
+        raise ResultTooLarge(f"The result is larger than this endpoint's cap of {job.max_bytes} bytes; add a LIMIT.")
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+class _CappedBuffer:
+    """A binary buffer that refuses to grow past `cap` bytes (stopping the serialiser)."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.size > self.cap:
+            self.over = True
+            raise OSError("result over the byte cap")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"" if self.over else b"".join(self.parts)

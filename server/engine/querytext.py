@@ -1,0 +1,168 @@
+"""Checks on SPARQL text made before any engine sees it: updates, nesting depth, SERVICE.
+
+`check_query` applies the endpoint's policy; the other functions are its parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.common.errors import BadQuery
+from server.common.errors import ServiceRefused
+from server.common.errors import UpdateRefused
+
+READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
+
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+_PROLOGUE = re.compile(
+    r"""\s*(?:
+        \#[^\n]*\n?                                  # a comment
+      | BASE\s*<[^>]*>                               # BASE <iri>
+      | PREFIX\s+[^\s:]*:\s*<[^>]*>                  # PREFIX p: <iri>
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_WORD = re.compile(r"\s*([A-Za-z]+)")
+
+
+def first_keyword(text: str) -> str:
+    """The first keyword after the prologue (BASE, PREFIX and comments), upper-cased.
+
+    >>> first_keyword("PREFIX ex: <http://e/> # hi\\n select * {}")
+    'SELECT'
+    >>> first_keyword("  insert data { }")
+    'INSERT'
+    """
+    position = 0
+    while True:
+        match = _PROLOGUE.match(text, position)
+        if not match or match.end() == position:
+            break
+        position = match.end()
+    word = _WORD.match(text, position)
+    return word.group(1).upper() if word else ""
+
+
+def is_update(text: str) -> bool:
+    """Whether the text is a SPARQL Update request rather than a query.
+
+    >>> is_update("PREFIX x: <a:> DELETE WHERE { ?s ?p ?o }")
+    True
+    >>> is_update("SELECT * WHERE { ?s ?p ?o }")
+    False
+    """
+    return first_keyword(text) in UPDATE_KEYWORDS
+
+
+def tokens(text: str):
+    """Yield the brackets, IRIs and bare words of SPARQL text, skipping strings and comments.
+
+    Each item is (kind, text) with kind "open", "close", "iri" or "word".
+
+    >>> list(tokens('SELECT * { ?s <http://e/p> "{" }'))
+    [('word', 'SELECT'), ('word', '*'), ('open', '{'), ('word', '?s'), ('iri', 'http://e/p'), ('close', '}')]
+    """
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif c in "\"'":
+            long = text.startswith(c * 3, i)
+            quote = c * 3 if long else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\\":
+                    j += 1
+                elif not long and text[j] == "\n":
+                    break
+                j += 1
+            i = j + len(quote)
+        elif c in "({[":
+            yield "open", c
+            i += 1
+        elif c in ")}]":
+            yield "close", c
+            i += 1
+        else:
+            if c == "<":
+                j = i + 1
+                while j < n and text[j] not in "<>\"{}|^`\\ \t\r\n":
+                    j += 1
+                if j < n and text[j] == ">":  # an IRI reference, not a less-than
+                    yield "iri", text[i + 1 : j]
+                    i = j + 1
+                    continue
+            j = i + 1
+            while j < n and not text[j].isspace() and text[j] not in "(){}[]\"'#<,;":
+                j += 1
+            yield "word", text[i:j]
+            i = j
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of (), {} and [] in SPARQL text, outside strings, IRIs and comments.
+
+    >>> nesting_depth("SELECT * { ?s ?p ?o FILTER(?o > 1) }")
+    2
+    >>> nesting_depth('SELECT * { ?s ?p "{{{{" } # ((((')
+    1
+    >>> nesting_depth("SELECT * WHERE { " * 3 + "}" * 3)
+    3
+    """
+    depth = deepest = 0
+    for kind, _ in tokens(text):
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def service_targets(text: str) -> list[str | None]:
+    """The endpoints that SERVICE clauses name: an IRI, or None where it is not a plain IRI.
+
+    >>> service_targets("SELECT * { SERVICE SILENT <http://e/sparql> { ?s ?p ?o } }")
+    ['http://e/sparql']
+    >>> service_targets("SELECT * { SERVICE ?endpoint { ?s ?p ?o } ?s <http://e/SERVICE> ?service }")
+    [None]
+    """
+    targets: list[str | None] = []
+    items = list(tokens(text))
+    for index, (kind, value) in enumerate(items):
+        if kind == "word" and value.upper() == "SERVICE":
+            rest = items[index + 1 : index + 3]
+            if rest and rest[0][0] == "word" and rest[0][1].upper() == "SILENT":
+                rest = rest[1:]
+            targets.append(rest[0][1] if rest and rest[0][0] == "iri" else None)
+    return targets
+
+
+def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str] = frozenset()) -> None:
+    """Refuse text the endpoint must not run: an update, brackets nested past `max_depth`,
+    or a SERVICE clause naming anything but an allow-listed endpoint IRI.
+
+    :raises UpdateRefused: for SPARQL Update.
+    :raises BadQuery: for nesting deeper than `max_depth`.
+    :raises ServiceRefused: for a SERVICE whose endpoint is not allow-listed.
+
+    >>> check_query("SELECT * { SERVICE <http://a/sparql> { ?s ?p ?o } }", max_depth=8)
+    Traceback (most recent call last):
+    server.common.errors.ServiceRefused: This endpoint does not send queries to other endpoints (SERVICE <http://a/sparql>)...
+    """
+    if is_update(text):
+        raise UpdateRefused(READ_ONLY)
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
+    refused = [target for target in service_targets(text) if target not in allowed_services]
+    if refused:
+        named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)
+        raise ServiceRefused(
+            f"This endpoint does not send queries to other endpoints (SERVICE {named}); "
+            "only endpoints an operator allow-lists may be named, by IRI."
+        )

@@ -1,0 +1,379 @@
+"""Dereferenceable IRIs: every IRI minted under the base answers at its own path on this server.
+
+A request for path P describes the IRI ``base_iri + P``, whatever Host the
+request came to, for the paths of minted IRIs only: ``id/...``, ``ontology``,
+``ontology/...``, ``graph/...`` and ``release/...``. Other paths (``/``,
+``/sparql``, ``/download/``, ``/static/``, ``/.well-known/void``) belong to
+other blueprints.
+
+"Cool URIs for the Semantic Web" strategy: content negotiation at the IRI
+itself, no 303 redirect.
+
+- ``GET /id/x`` answers 200 with the format the ``Accept`` header prefers
+  (q-values honoured): HTML (``text/html``), Turtle (``text/turtle``),
+  N-Triples (``application/n-triples``), RDF/XML (``application/rdf+xml``) or
+  JSON-LD (``application/ld+json``). With ``*/*`` or no ``Accept`` (curl's
+  default) it is Turtle; browsers, which rank ``text/html`` first, get the
+  page. Nothing acceptable: 406. The response has ``Vary: Accept,
+  Accept-Language`` and ``Content-Location: /id/x.ttl``, the URL of the
+  variant sent.
+- Each variant has a URL of its own, answered without negotiation:
+  ``/id/x.ttl``, ``/id/x.jsonld``, ``/id/x.nt``, ``/id/x.rdf`` and
+  ``/id/x.html``. So IRIs of ours never end in one of those suffixes.
+- Every response lists all variants in ``Link: <...>; rel="alternate";
+  type="..."`` headers, and the page has the same ``<link rel="alternate">``
+  elements.
+- An IRI nothing is known about answers 404 in the requested format.
+
+The HTML page is in English or Japanese: the ``lang`` parameter, else the
+``lang`` cookie, else ``Accept-Language``, else English (see i18n.py).
+Bodies are made once per release, IRI, format and language and kept in a
+bounded cache; the ETag names the release, so a new release
+invalidates every cached copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import render_template
+from flask import request
+from pyoxigraph import BlankNode
+from pyoxigraph import Literal
+from pyoxigraph import NamedNode
+from rdflib.namespace import FOAF
+from rdflib.namespace import OWL
+from rdflib.namespace import PROV
+from rdflib.namespace import RDF
+from rdflib.namespace import RDFS
+from rdflib.namespace import XSD
+
+from server.common.config import Config
+from server.common.errors import BadRequest
+from server.common.errors import NotAcceptable
+from server.common.lru import LruCache
+from server.common.negotiate import HTML_OFFER
+from server.common.negotiate import RDF_OFFERS
+from server.common.negotiate import Offer
+from server.common.negotiate import choose
+from server.common.vocab import Iris
+from server.common.vocab import output_prefixes
+from server.engine.serving import Engine
+from server.engine.serving import Releases
+from server.release.release import Release
+from server.web.describe import Description
+from server.web.describe import describe_resource
+from server.web.describe import passage_of
+from server.web.describe import passage_texts
+from server.web.describe import serialize_description
+from server.web.i18n import choose_language
+from server.web.views import NEIGHBOURS
+from server.web.views import Edge
+from server.web.views import Node
+from server.web.views import neighbourhood
+
+OFFERS: tuple[Offer, ...] = RDF_OFFERS + (HTML_OFFER,)
+SUFFIXES = tuple(offer.suffix for offer in OFFERS if offer.suffix)
+LANGUAGES = ("en", "ja")
+MAX_PATH = 1024
+MAX_AGE = 300
+CACHE_SIZE = 512
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def split_suffix(path: str) -> tuple[str, str | None]:
+    """Split a format suffix off a path.
+
+    >>> split_suffix("id/organization/mic.ttl")
+    ('id/organization/mic', 'ttl')
+    >>> split_suffix("id/organization/mic")
+    ('id/organization/mic', None)
+    >>> split_suffix("id/person/j.smith")
+    ('id/person/j.smith', None)
+    """
+    stem, dot, suffix = path.rpartition(".")
+    if dot and suffix in SUFFIXES and stem and not stem.endswith("/"):
+        return stem, suffix
+    return path, None
+
+
+def check_path(path: str) -> None:
+    """Refuse paths no IRI of ours can have: dot segments, control characters, backslashes, very long.
+
+    :raises BadRequest: naming what is wrong.
+    """
+    if len(path) > MAX_PATH:
+        raise BadRequest(f"The path is longer than {MAX_PATH} characters.")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or "\\" in path:
+        raise BadRequest("The path holds a control character or a backslash.")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise BadRequest("The path holds a '.' or '..' segment.")
+
+
+def local_url(path: str) -> str:
+    """The URL of a path of ours on this server (percent-encoded)."""
+    return request.script_root + "/" + quote(path, safe=PATH_SAFE)
+
+
+def make_blueprint(releases: Releases, config: Config) -> Blueprint:
+    """Blueprint "resources": the minted IRIs' paths, each with its suffix twins."""
+    blueprint = Blueprint("resources", __name__)
+    cache = LruCache(CACHE_SIZE)  # response bodies, by release, path and variant
+
+    def respond(path: str) -> Response:
+        check_path(path)
+        release, engine = releases.current
+        stem, suffix = split_suffix(path)
+        if suffix is not None:
+            offer = choose(OFFERS, suffix=suffix)
+        else:
+            offer = choose(OFFERS, accept=request.headers.get("Accept"))
+        if offer is None:
+            raise NotAcceptable("This resource is offered as " + ", ".join(o.media_type for o in OFFERS) + ".")
+        iri = release.iris.base + stem
+        lang = choose_language() if offer is HTML_OFFER else ""
+        key = (release.version, iri, offer.media_type, lang)
+        etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+        if etag in request.if_none_match:
+            response = Response(status=304)
+        else:
+            body = cache.get(key)
+            if body is None:
+                body = make_body(release, engine, iri, offer, lang)
+                cache.put(key, body)
+            response = Response(body, content_type=offer.content_type)
+        response.set_etag(etag)
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
+        vary = ["Accept-Language"] if offer is HTML_OFFER or suffix is None else []
+        if suffix is None:
+            vary.insert(0, "Accept")
+            response.headers["Content-Location"] = local_url(f"{stem}.{offer.suffix}")
+        else:
+            response.headers.add("Link", f'<{local_url(stem)}>; rel="canonical"')
+        if vary:
+            response.headers["Vary"] = ", ".join(vary)
+        for alternate in OFFERS:
+            response.headers.add(
+                "Link", f'<{local_url(f"{stem}.{alternate.suffix}")}>; rel="alternate"; type="{alternate.media_type}"'
+            )
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    def make_body(release: Release, engine: Engine, iri: str, offer: Offer, lang: str) -> bytes:
+        description = describe_resource(engine, iri, iris=release.iris)
+        if offer is HTML_OFFER:
+            return render_page(release, engine, description, lang).encode("utf-8")
+        return serialize_description(description, offer.format, iris=release.iris)
+
+    @blueprint.get("/id/<path:rest>")
+    def by_id(rest: str):
+        return respond("id/" + rest)
+
+    @blueprint.get("/graph/<path:rest>")
+    def by_graph(rest: str):
+        return respond("graph/" + rest)
+
+    @blueprint.get("/release/<path:rest>")
+    def by_release(rest: str):
+        return respond("release/" + rest)
+
+    @blueprint.get("/ontology")
+    def ontology():
+        return respond("ontology")
+
+    @blueprint.get("/ontology.<suffix>")
+    def ontology_twin(suffix: str):
+        return respond("ontology." + suffix)
+
+    @blueprint.get("/ontology/<path:rest>")
+    def ontology_term(rest: str):
+        return respond("ontology/" + rest)
+
+    return blueprint
+
+
+# --- the page ---------------------------------------------------------------
+
+# Predicates whose values outside our base are links to other datasets.
+EXTERNAL_LINK_PREDICATES = (
+    str(OWL.sameAs),
+    str(RDFS.seeAlso),
+    "https://schema.org/sameAs",
+    str(FOAF.page),
+    str(FOAF.homepage),
+)
+DERIVED_FROM = str(PROV.wasDerivedFrom)
+
+
+class Terms:
+    """Turns RDF terms into what the page shows: a label in the page's language and a link."""
+
+    def __init__(self, description: Description, iris: Iris, lang: str):
+        self.labels = description.label_map()
+        self.iris = iris
+        self.lang = lang
+        self.prefixes = sorted(output_prefixes(iris).items(), key=lambda item: -len(item[1]))
+
+    def label(self, iri: str) -> str:
+        labels = self.labels.get(iri, {})
+        for lang in (self.lang, "en", "ja", ""):
+            if lang in labels:
+                return labels[lang]
+        if labels:
+            return next(iter(labels.values()))
+        return self.short(iri)
+
+    def short(self, iri: str) -> str:
+        """A prefixed name where one reads cleanly, else the IRI."""
+        for name, namespace in self.prefixes:
+            local = iri[len(namespace) :]
+            if iri.startswith(namespace) and local and "/" not in local and "#" not in local:
+                return f"{name}:{local}"
+        return iri
+
+    def href(self, iri: str) -> str:
+        path = self.iris.path_of(iri)
+        return local_url(path) if path is not None else iri
+
+    def show(self, term) -> dict:
+        """A dict for the template: text, and href/title for IRIs, lang/datatype for literals."""
+        if isinstance(term, NamedNode):
+            return {"text": self.label(term.value), "href": self.href(term.value), "title": term.value}
+        if isinstance(term, Literal):
+            datatype = term.datatype.value
+            shown = None if datatype in (str(XSD.string), str(RDF.langString)) else self.short(datatype)
+            return {"text": term.value, "lang": term.language, "datatype": shown}
+        if isinstance(term, BlankNode):
+            return {"text": "[blank node]"}
+        return {"text": str(term)}  # pragma: no cover - quoted triples are not used
+
+    def order(self, term) -> tuple:
+        """Sort key for the values of one property: the page's language first, then by text."""
+        if isinstance(term, Literal):
+            return (0 if term.language in (self.lang, None, "") else 1, term.value)
+        return (0, self.label(term.value) if isinstance(term, NamedNode) else str(term))
+
+
+def external_link(iri: str) -> dict:
+    """What a link to another dataset shows: the site's name and the IRI.
+
+    >>> external_link("http://www.wikidata.org/entity/Q1")["site"]
+    'Wikidata'
+    >>> external_link("http://hojin-info.go.jp/data/basic/2000012020001")["site"]
+    'gBizINFO / 法人番号'
+    """
+    host = urlsplit(iri).hostname or ""
+    site = next((name for suffix, name in KNOWN_SITES.items() if host == suffix or host.endswith("." + suffix)), host)
+    return {"href": iri, "site": site, "text": iri}
+
+
+KNOWN_SITES = {
+    "wikidata.org": "Wikidata",
+    "hojin-info.go.jp": "gBizINFO / 法人番号",
+    "houjin-bangou.nta.go.jp": "法人番号公表サイト",
+    "iso.org": "ISO",
+    "creativecommons.org": "Creative Commons",
+}
+
+
+def neighbourhood_of(description: Description, terms: Terms, title: str):
+    """The SVG of the resource and what it links to or is linked from (passages left out: the page lists them)."""
+    centre = Node(terms.label(description.iri), None, description.iri)
+    edges = []
+    for statement in description.own + description.inbound:
+        triple = statement.triple
+        outgoing = triple.subject.value == description.iri
+        other = triple.object if outgoing else triple.subject
+        if not isinstance(other, NamedNode) or triple.predicate.value == DERIVED_FROM:
+            continue
+        if triple.predicate.value == str(RDF.type):
+            continue
+        node = Node(terms.label(other.value), terms.href(other.value), other.value)
+        edges.append(Edge(node, terms.label(triple.predicate.value), outgoing))
+    edges.sort(key=lambda e: (not e.outgoing, e.predicate, e.node.label))
+    return neighbourhood(centre, edges, title=title) if edges else None
+
+
+def render_page(release: Release, engine: Engine, description: Description, lang: str) -> str:
+    """The resource page: label, types, properties, statements pointing here, external links, and the
+    passages of the source that state them, with their Japanese text."""
+    iris = release.iris
+    terms = Terms(description, iris, lang)
+    statements = description.own + description.inbound
+    passages = {p for s in statements for g in s.graphs if (p := passage_of(g, iris))}
+    texts = passage_texts(engine, passages)
+
+    def sources(graphs: tuple[str, ...]) -> list[dict]:
+        shown = []
+        for graph in graphs:
+            passage = passage_of(graph, iris)
+            target = passage or graph
+            name = target.rsplit("/", 1)[-1]
+            anchor = f"#passage-{name}" if passage in texts else None
+            shown.append(
+                {"text": name, "href": local_url(iris.path_of(target) or ""), "title": texts.get(target, ""),
+                 "anchor": anchor}
+            )
+        return shown
+
+    rdf_type = str(RDF.type)
+    own = [s for s in description.own if s.triple.predicate.value != rdf_type]
+    grouped: dict[str, list] = {}
+    for statement in own:
+        grouped.setdefault(statement.triple.predicate.value, []).append(statement)
+    properties = [
+        (
+            terms.show(NamedNode(predicate)),
+            [
+                (terms.show(s.triple.object), sources(s.graphs))
+                for s in sorted(found, key=lambda s: terms.order(s.triple.object))
+            ],
+        )
+        for predicate, found in sorted(grouped.items(), key=lambda item: terms.label(item[0]).casefold())
+    ]
+    external = [
+        {"predicate": terms.show(s.triple.predicate)} | external_link(s.triple.object.value)
+        for s in own
+        if s.triple.predicate.value in EXTERNAL_LINK_PREDICATES
+        and isinstance(s.triple.object, NamedNode)
+        and not iris.is_ours(s.triple.object.value)
+    ]
+    cited = []
+    for passage in sorted(texts):
+        name = passage.rsplit("/", 1)[-1]
+        graph = iris.graph(name)
+        stated = [s for s in statements if graph in s.graphs and s.triple.predicate.value != DERIVED_FROM]
+        facts = sorted({terms.label(s.triple.predicate.value) for s in stated})
+        cited.append({"name": name, "href": local_url(iris.path_of(passage) or ""), "text": texts[passage],
+                      "facts": facts})
+    path = iris.path_of(description.iri) or ""
+    title = terms.label(description.iri)
+    return render_template(
+        "resource.html",
+        lang=lang,
+        iri=description.iri,
+        title=title,
+        types=[terms.show(s.triple.object) for s in description.own if s.triple.predicate.value == rdf_type],
+        properties=properties,
+        inbound=[
+            (terms.show(s.triple.subject), terms.show(s.triple.predicate), sources(s.graphs))
+            for s in description.inbound
+        ],
+        external=external,
+        cited=cited,
+        picture=neighbourhood_of(description, terms, title),
+        max_neighbours=NEIGHBOURS,
+        contents=[
+            (terms.show(t.subject), terms.show(t.predicate), terms.show(t.object))
+            for t in sorted(description.contents, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        ],
+        content_graph=description.content_graph,
+        truncated=description.truncated,
+        twins=[(offer, local_url(f"{path}.{offer.suffix}")) for offer in RDF_OFFERS],
+        version=release.version,
+    )

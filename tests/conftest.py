@@ -34,6 +34,17 @@ MINI = Path(__file__).resolve().parent / "data" / "mini"
 # The project folder the server tests are built from.
 TEST_ROOT = ROOT
 BASE_IRI = "https://mic-ict.example.org/"
+BASE = BASE_IRI
+# IRIs and formats many tests name
+MIC = BASE + "id/organization/mic"
+MEETING = BASE + "id/event/g7-digital-tech-ministers-meeting-2023"
+FUND = BASE + "id/fund/beyond-5g"
+RDF_FORMATS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/ld+json": RdfFormat.JSON_LD,
+}
 
 
 @pytest.fixture(scope="session")

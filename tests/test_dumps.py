@@ -289,12 +289,17 @@ def test_reused_release_serves_the_same_quads_as_its_dumps(make_config, project)
     assert dumped == set(second.store)
 
 
-def test_changed_data_makes_a_release_whose_change_log_lists_the_change(make_config, project):
-    config = make_config(root=project)
+def build_twice(config, project):
+    """A release of the project, then one of it with ADDED_LINE appended to A1."""
     first = build_release(config)
     with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
         handle.write(ADDED_LINE)
-    second = build_release(config)
+    return first, build_release(config)
+
+
+def test_changed_data_makes_a_release_whose_change_log_lists_the_change(make_config, project):
+    config = make_config(root=project)
+    first, second = build_twice(config, project)
     assert second.version != first.version
     changelog = json.loads((second.directory / "changelog.json").read_text())
     assert changelog == {
@@ -319,10 +324,7 @@ def test_changed_data_makes_a_release_whose_change_log_lists_the_change(make_con
 
 def test_past_release_stays_downloadable(make_config, project):
     config = make_config(root=project)
-    first = build_release(config)
-    with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
-        handle.write(ADDED_LINE)
-    second = build_release(config)
+    first, second = build_twice(config, project)
     client = create_app(config, Releases(Served(second, None))).test_client()
     response = client.get(f"/download/releases/{first.version}/{STEM}.nq", buffered=True)
     assert response.status_code == 200

@@ -11,8 +11,7 @@ from server.cli.main import main
 from server.linking.link import LinkError
 from server.linking.link import link_csv
 from server.linking.search import build_index
-
-BASE = "https://mic-ict.example.org/"
+from tests.conftest import BASE
 
 
 @pytest.fixture

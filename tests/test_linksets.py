@@ -18,8 +18,9 @@ from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 from pyoxigraph import parse
 
+from tests.conftest import BASE
+
 ROOT = Path(__file__).resolve().parent.parent
-BASE = "https://mic-ict.example.org/"
 MIC = BASE + "ontology/"
 LINKS_GRAPH = NamedNode(BASE + "graph/links")
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"

@@ -17,14 +17,14 @@ import pytest
 
 from server.web.gallery import load_examples
 from server.web.i18n import STRINGS
+from tests.conftest import BASE
+from tests.conftest import FUND
+from tests.conftest import MEETING
+from tests.conftest import MIC
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = "https://mic-ict.example.org/"
-MEETING = BASE + "id/event/g7-digital-tech-ministers-meeting-2023"
-FUND = BASE + "id/fund/beyond-5g"
 THEMES = BASE + "id/concept/g7-theme"
 JAPAN = BASE + "id/place/japan"
-MIC = BASE + "id/organization/mic"
 G7 = BASE + "id/organization/g7"
 ATTRIBUTION = "出典：総務省「総務省2023年度業務案内」（国際戦略局）を加工して作成"
 EXAMPLES = load_examples(ROOT / "queries", BASE)

@@ -18,13 +18,14 @@ from referencing import Registry
 from referencing import Resource
 from referencing.jsonschema import DRAFT7
 
+from tests.conftest import BASE
+from tests.conftest import MEETING
+from tests.conftest import MIC
+
 SCHEMAS = Path(__file__).resolve().parent / "data" / "reconciliation"
 VARIANTS = Path(__file__).resolve().parent / "data" / "name_variants.csv"
-BASE = "https://mic-ict.example.org/"
-MIC = BASE + "id/organization/mic"
 METI = BASE + "id/organization/meti"
 NICT = BASE + "id/organization/nict"
-MEETING = BASE + "id/event/g7-digital-tech-ministers-meeting-2023"
 CORPORATE_NUMBER = BASE + "ontology/corporateNumber"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 ORG = "http://www.w3.org/ns/org#"

@@ -11,25 +11,19 @@ import json
 import pytest
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
-from pyoxigraph import RdfFormat
 from pyoxigraph import Triple
 from pyoxigraph import parse
 
 from server.web.describe import MAX_INBOUND
 from server.web.describe import passage_of
+from tests.conftest import BASE
+from tests.conftest import MEETING
+from tests.conftest import MIC
+from tests.conftest import RDF_FORMATS
 
-BASE = "https://mic-ict.example.org/"
-MIC = BASE + "id/organization/mic"
-MEETING = BASE + "id/event/g7-digital-tech-ministers-meeting-2023"
 LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
-FORMATS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/ld+json": RdfFormat.JSON_LD,
-}
 SUFFIXES = {
     "ttl": "text/turtle",
     "nt": "application/n-triples",
@@ -40,7 +34,7 @@ SUFFIXES = {
 
 
 def triples_of(response) -> set[Triple]:
-    format = FORMATS[response.mimetype]
+    format = RDF_FORMATS[response.mimetype]
     return {Triple(q.subject, q.predicate, q.object) for q in parse(response.get_data(), format=format)}
 
 
@@ -70,7 +64,7 @@ def path_of(iri: str) -> str:
 # --- negotiation --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("media_type", FORMATS)
+@pytest.mark.parametrize("media_type", RDF_FORMATS)
 def test_each_rdf_format_is_served_by_accept_and_holds_own_statements(client, release, media_type):
     response = client.get(path_of(MIC), headers={"Accept": media_type})
     assert response.status_code == 200

@@ -17,10 +17,10 @@ from server.linking.search import UnknownType
 from server.linking.search import build_index
 from server.linking.search import is_certain
 from server.linking.search import normalise
+from tests.conftest import BASE
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = Path(__file__).resolve().parent / "data" / "name_variants.csv"
-BASE = "https://mic-ict.example.org/"
 NICT = BASE + "id/organization/nict"
 ORG = "http://www.w3.org/ns/org#"
 

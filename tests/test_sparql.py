@@ -21,8 +21,9 @@ from pyoxigraph import RdfFormat
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-MEETING = "https://mic-ict.example.org/id/event/g7-digital-tech-ministers-meeting-2023"
-MIC = "https://mic-ict.example.org/id/organization/mic"
+from tests.conftest import MEETING
+from tests.conftest import MIC
+
 LABELS = "SELECT ?s ?label WHERE { ?s rdfs:label ?label }"
 LABELS_GRAPH = "CONSTRUCT { ?s rdfs:label ?label } WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }"
 ALL_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"

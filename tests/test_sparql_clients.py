@@ -23,8 +23,9 @@ from SPARQLWrapper import TURTLE
 from SPARQLWrapper import XML
 from SPARQLWrapper import SPARQLWrapper
 
-MEETING = "https://mic-ict.example.org/id/event/g7-digital-tech-ministers-meeting-2023"
-MIC = "https://mic-ict.example.org/id/organization/mic"
+from tests.conftest import MEETING
+from tests.conftest import MIC
+
 RDFS_PREFIX = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 LABELS = RDFS_PREFIX + f"SELECT ?label WHERE {{ <{MEETING}> rdfs:label ?label }}"
 CONSTRUCT = (

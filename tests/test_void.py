@@ -12,22 +12,18 @@ from pyoxigraph import parse
 from server.builder.dataset import DUMPS
 from server.builder.dataset import dataset_iri
 from server.builder.dataset import dump_url
+from tests.conftest import RDF_FORMATS
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-FORMATS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/ld+json": RdfFormat.JSON_LD,
-}
 
 
 def graph_of(response) -> set[Triple]:
     return {
-        Triple(q.subject, q.predicate, q.object) for q in parse(response.get_data(), format=FORMATS[response.mimetype])
+        Triple(q.subject, q.predicate, q.object)
+        for q in parse(response.get_data(), format=RDF_FORMATS[response.mimetype])
     }
 
 
@@ -59,7 +55,7 @@ def test_void_is_turtle_by_default(client):
     assert "Accept" in response.headers["Vary"]
 
 
-@pytest.mark.parametrize("media_type", FORMATS)
+@pytest.mark.parametrize("media_type", RDF_FORMATS)
 def test_void_negotiates_every_rdf_format(client, void, media_type):
     response = client.get("/.well-known/void", headers={"Accept": media_type})
     assert response.mimetype == media_type

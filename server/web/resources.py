@@ -170,29 +170,14 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             return render_page(release, engine, description, lang).encode("utf-8")
         return serialize_description(description, offer.format, iris=release.iris)
 
-    @blueprint.get("/id/<path:rest>")
-    def by_id(rest: str):
-        return respond("id/" + rest)
+    @blueprint.get("/<any(id, graph, release, ontology):kind>/<path:rest>")
+    def minted(kind: str, rest: str):
+        return respond(f"{kind}/{rest}")
 
-    @blueprint.get("/graph/<path:rest>")
-    def by_graph(rest: str):
-        return respond("graph/" + rest)
-
-    @blueprint.get("/release/<path:rest>")
-    def by_release(rest: str):
-        return respond("release/" + rest)
-
-    @blueprint.get("/ontology")
-    def ontology():
-        return respond("ontology")
-
+    @blueprint.get("/ontology", defaults={"suffix": None})
     @blueprint.get("/ontology.<suffix>")
-    def ontology_twin(suffix: str):
-        return respond("ontology." + suffix)
-
-    @blueprint.get("/ontology/<path:rest>")
-    def ontology_term(rest: str):
-        return respond("ontology/" + rest)
+    def ontology(suffix: str | None):
+        return respond("ontology" + (f".{suffix}" if suffix else ""))
 
     return blueprint
 

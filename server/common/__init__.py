@@ -1,4 +1,4 @@
 """Shared basics every stage uses: the Config, the error classes, IRIs and namespaces, formats, logging, the LRU cache.
 
-Imports nothing of the other packages of server/.
+May import nothing of the other packages of server/.
 """

@@ -41,6 +41,13 @@ def store_quads(release) -> set[Quad]:
     return set(release.store)
 
 
+def description_quads(release) -> set[Quad]:
+    """The release's description as the quads dumps hold it: graph/dataset, without the dumps' sizes."""
+    graph = NamedNode(release.iris.graph("dataset"))
+    sizes = "http://www.w3.org/ns/dcat#byteSize"
+    return {Quad(*triple, graph) for triple in release.description if triple.predicate.value != sizes}
+
+
 def union_triples(release) -> set[Triple]:
     query = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
     return set(release.store.query(query))
@@ -94,9 +101,9 @@ def test_gzip_dump_decompresses_to_the_plain_dump(release, dump):
 
 
 @pytest.mark.parametrize("suffix", QUAD_FORMATS)
-def test_quads_dump_round_trips_to_the_store(release, suffix):
+def test_quads_dump_round_trips_to_the_store_and_the_description(release, suffix):
     data = file_bytes(release, f"{STEM}.{suffix}")
-    assert set(parse(data, format=QUAD_FORMATS[suffix])) == store_quads(release)
+    assert set(parse(data, format=QUAD_FORMATS[suffix])) == store_quads(release) | description_quads(release)
 
 
 @pytest.mark.parametrize("suffix", TRIPLE_FORMATS)
@@ -119,7 +126,7 @@ def test_dumps_parse_with_rdflib_too(release, suffix):
         graph = RdflibDataset()
         graph.parse(data=data, format=RDFLIB_FORMATS[suffix])
         quads = set(graph.quads((None, None, None, None)))
-        assert len(quads) == len(store_quads(release))
+        assert len(quads) == len(store_quads(release) | description_quads(release))
     else:
         graph = Graph()
         graph.parse(data=data, format=RDFLIB_FORMATS[suffix])
@@ -130,10 +137,13 @@ def test_turtle_dump_uses_prefixes(release):
     assert file_bytes(release, f"{STEM}.ttl").startswith(b"@prefix")
 
 
-def test_dumps_include_the_dataset_description(release):
+def test_quads_dumps_hold_the_description_as_its_own_graph_and_triples_dumps_leave_it_out(release):
     graph = NamedNode(release.iris.graph("dataset"))
     dumped = set(parse(file_bytes(release, f"{STEM}.nq"), format=RdfFormat.N_QUADS))
-    assert any(quad.graph_name == graph for quad in dumped)
+    assert {quad for quad in dumped if quad.graph_name == graph} == description_quads(release)
+    merged = {Triple(q.subject, q.predicate, q.object) for q in parse(file_bytes(release, f"{STEM}.nt"),
+                                                                      format=RdfFormat.N_TRIPLES)}
+    assert not merged & {Triple(q.subject, q.predicate, q.object) for q in description_quads(release)}
 
 
 def test_validation_report_is_published(release):
@@ -251,7 +261,7 @@ def test_conditional_get_over_http_returns_304(live_server, release):
 def test_dump_downloaded_over_http_parses_to_the_store(live_server, release):
     response = requests.get(f"{live_server.url}/download/{STEM}.nq", timeout=10)
     assert response.status_code == 200
-    assert set(parse(response.content, format=RdfFormat.N_QUADS)) == store_quads(release)
+    assert set(parse(response.content, format=RdfFormat.N_QUADS)) == store_quads(release) | description_quads(release)
 
 
 # --- versions and the change log --------------------------------------------------
@@ -286,7 +296,7 @@ def test_reused_release_serves_the_same_quads_as_its_dumps(make_config, project)
     build_release(config)
     second = build_release(config)
     dumped = set(parse((second.directory / f"{STEM}.nq").read_bytes(), format=RdfFormat.N_QUADS))
-    assert dumped == set(second.store)
+    assert dumped == set(second.store) | description_quads(second)
 
 
 def build_twice(config, project):

@@ -111,8 +111,13 @@ def test_query_prefix_declaration_overrides_predefined_prefix(client):
     assert response.get_json()["boolean"] is False
 
 
-def test_relative_iri_without_base_returns_400(client):
-    assert get(client, "SELECT * WHERE { <id/organization/mic> ?p ?o }").status_code == 400
+def test_relative_iri_without_base_resolves_against_the_endpoint_url(client):
+    response = get(client, "SELECT ?x WHERE { BIND(<id/organization/mic> AS ?x) }")
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"][0]["x"]["value"] == "http://localhost/id/organization/mic"
+    response = client.get("/sparql", query_string={"query": "ASK { FILTER(<x> = <http://h.example/x>) }"},
+                          base_url="http://h.example")
+    assert response.get_json()["boolean"] is True, "the URL the client asked is the base, not a fixed one"
 
 
 def test_relative_iri_with_base_in_query_resolves(client):
@@ -365,7 +370,7 @@ def test_unknown_format_name_returns_406(client):
     assert get(client, LABELS, format="yaml").status_code == 406
 
 
-# --- Errors: 400 malformed, 403 updates, 413, 415, bad bytes --------------------------------------
+# --- Errors: 400 malformed, 400/403 updates, 413, 415, bad bytes ----------------------------------
 
 
 def test_malformed_query_returns_400_with_parser_message_and_position(client, release):
@@ -394,23 +399,24 @@ UPDATES = [
 ]
 
 
-def assert_refused(response, release, size_before):
-    assert response.status_code == 403
+def assert_refused(response, release, size_before, status=403):
+    assert response.status_code == status
     assert "read-only" in response.get_json()["error"]
     assert len(release.store) == size_before
 
 
 @pytest.mark.parametrize("update", UPDATES)
-def test_update_in_query_parameter_returns_403_and_changes_nothing(client, release, update):
+def test_update_sent_as_query_returns_400_read_only_and_changes_nothing(client, release, update):
+    """An update is not a query: malformed as one (400, as the protocol says), and the message says why."""
     size = len(release.store)
-    assert_refused(get(client, update), release, size)
+    assert_refused(get(client, update), release, size, status=400)
 
 
 @pytest.mark.parametrize("update", UPDATES[:2])
-def test_update_in_post_bodies_returns_403_and_changes_nothing(client, release, update):
+def test_update_sent_as_query_in_post_bodies_returns_400_and_changes_nothing(client, release, update):
     size = len(release.store)
-    assert_refused(client.post("/sparql", data={"query": update}), release, size)
-    assert_refused(client.post("/sparql", data=update, content_type=SPARQL_QUERY), release, size)
+    assert_refused(client.post("/sparql", data={"query": update}), release, size, status=400)
+    assert_refused(client.post("/sparql", data=update, content_type=SPARQL_QUERY), release, size, status=400)
 
 
 def test_update_parameter_returns_403_by_get_and_post(client, release):

@@ -148,13 +148,9 @@ def test_void_refers_to_every_linkset_in_the_store(void, release):
     assert {node.value for node in values(void, dataset_iri(release.iris), VOID + "subset")} == linksets
 
 
-def test_store_holds_the_description_without_sizes(void, release):
-    graph = NamedNode(release.iris.graph("dataset"))
-    stored = {
-        Triple(q.subject, q.predicate, q.object) for q in release.store.quads_for_pattern(None, None, None, graph)
-    }
-    sizes = {t for t in void if t.predicate.value == DCAT + "byteSize"}
-    assert stored == void - sizes
+def test_store_holds_no_description(release):
+    assert not release.store.contains_named_graph(NamedNode(release.iris.graph("dataset")))
+    assert next(release.store.quads_for_pattern(NamedNode(dataset_iri(release.iris)), None, None), None) is None
 
 
 def test_void_file_matches_what_is_served(void, release):
@@ -165,6 +161,13 @@ def test_void_file_matches_what_is_served(void, release):
     assert written == void
 
 
-def test_dataset_description_is_queryable(release):
-    query = f"ASK {{ <{dataset_iri(release.iris)}> a <{VOID}Dataset> }}"
-    assert bool(release.store.query(query, use_default_graph_as_union=True))
+def test_no_query_sees_the_description_but_its_page_shows_it(client, release):
+    """The description is no data: a count of ?s ?p ?o leaves it out, GRAPH ?g does not find it."""
+    dataset = dataset_iri(release.iris)
+    for query in (f"ASK {{ <{dataset}> ?p ?o }}", f"ASK {{ GRAPH ?g {{ <{dataset}> ?p ?o }} }}",
+                  f"ASK {{ GRAPH <{release.iris.graph('dataset')}> {{ ?s ?p ?o }} }}"):
+        assert client.get("/sparql", query_string={"query": query}).get_json()["boolean"] is False, query
+    page = client.get("/" + release.iris.path_of(dataset) + ".nt")
+    assert page.status_code == 200 and VOID + "Dataset" in page.get_data(as_text=True)
+    graph_page = client.get("/graph/dataset.nt")
+    assert graph_page.status_code == 200 and dataset in graph_page.get_data(as_text=True)

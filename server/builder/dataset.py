@@ -10,14 +10,18 @@ endpoint::
     SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o
       WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g != <{base}graph/dataset>) } }
 
-The description lives in two places:
+The description lives in two places, and never in the store that queries read
+(it would be counted as data by every ``?s ?p ?o``):
 
-- in the store and in every dump, as graph ``graph/dataset``, with each
+- in the quads dumps (TriG, N-Quads), as graph ``graph/dataset``, with each
   distribution's download URL and media type;
 - in ``void.ttl`` beside the dumps and at ``/.well-known/void``, the same
   triples plus each distribution's ``dcat:byteSize``. A dump cannot state its
   own size or checksum, so those live only outside the dumps (and, with
   SHA-256, in ``manifest.json`` and ``SHA256SUMS``).
+
+Data served without shapes says so: the dataset gets an ``rdfs:comment``
+(UNVALIDATED) instead of passing for checked data.
 
 URLs: ``void:sparqlEndpoint`` is ``{base}sparql`` and dump URLs are
 ``{base}download/releases/{version}/{file}``, i.e. the data's base IRI, which
@@ -77,6 +81,7 @@ RIGHTS = {
     "Source: MIC 2023 business guide (International Strategy Bureau), edited by the publisher; "
     "not a publication of MIC.",
 }
+UNVALIDATED = "Not validated: no SHACL shapes were given when this release was built."
 ATTRIBUTION = {
     "ja": "出典：総務省「総務省2023年度業務案内」（国際戦略局）を加工して作成",
     "en": "Source: MIC 2023 business guide (International Strategy Bureau), edited by the publisher",
@@ -221,6 +226,7 @@ def describe_dataset(
     first_issued: datetime,
     previous: str | None,
     dumps: Iterable[Dump],
+    validated: bool = True,
 ) -> list[Triple]:
     """The VoID/DCAT description of the dataset at one release, as triples.
 
@@ -228,6 +234,7 @@ def describe_dataset(
     :param first_issued: when the first release of the dataset was built.
     :param previous: the version of the release before this one, if any.
     :param dumps: the dump files this release offers.
+    :param validated: False if the release was built without shapes (said by an rdfs:comment).
     """
     dataset = NamedNode(dataset_iri(iris))
     release = NamedNode(iris.release(version))
@@ -250,6 +257,8 @@ def describe_dataset(
         add(dataset, RDFS.label, Literal(TITLE[lang], language=lang))
         add(dataset, DCTERMS.description, Literal(DESCRIPTION[lang], language=lang))
         add(dataset, CC.attributionName, Literal(ATTRIBUTION[lang], language=lang))
+    if not validated:
+        add(dataset, RDFS.comment, Literal(UNVALIDATED, language="en"))
     add(dataset, DCTERMS.license, NamedNode(LICENSE))
     add(dataset, CC.license, NamedNode(LICENSE))
     rights = NamedNode(dataset.value + "/rights")

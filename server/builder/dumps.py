@@ -4,21 +4,22 @@ A release is one content of the data graphs. Its version is
 ``{YYYYMMDD}-{hash8}``: the UTC date of its first build and the first 8 hex
 digits of the SHA-256 of the data's canonical N-Quads (sorted lines, blank
 nodes canonicalised with RDFC-1.0 if there are any). The hash covers the data
-graphs only, not ``graph/dataset``, which describes the release and so carries
-its version (see dataset.py).
+only, not the description of the release (``graph/dataset``, which carries its
+version, see dataset.py). That description is never put into the store, so no
+query of the data sees it: it is written into the quads dumps as a graph of its
+own, and into ``void.ttl``.
 
 Layout under ``config.release_dir``::
 
     releases/index.json            every release in build order: version, hash, built_at, previous, files
     releases/{version}/            one folder per release, never deleted
-        mic-ict-strategy.{ttl,nt,jsonld}[.gz]   the union of all graphs (triples)
-        mic-ict-strategy.{trig,nq}[.gz]         every named graph (quads)
+        mic-ict-strategy.{ttl,nt,jsonld}[.gz]   the merge of all data graphs (triples)
+        mic-ict-strategy.{trig,nq}[.gz]         every graph as loaded, and graph/dataset (quads)
         validation-report.ttl   void.ttl   changelog.json   changes-{added,removed}.nq
         SHA256SUMS   manifest.json
 
 Building data whose hash is already in the index reuses that release: nothing
-is written, and the store gets the release's ``graph/dataset`` back from its
-``void.ttl``. A release is written into a hidden folder first and renamed into
+is written. A release is written into a hidden folder first and renamed into
 place, so a crash never leaves a half-written release in the index.
 
 The change log compares the data quads with those of the release built just
@@ -41,17 +42,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pyoxigraph import CanonicalizationAlgorithm
 from pyoxigraph import Dataset
 from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
+from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
+from pyoxigraph import Store
+from pyoxigraph import Triple
 from pyoxigraph import parse
 from pyoxigraph import serialize
 
-from server.builder.dataset import BYTE_SIZE
 from server.builder.dataset import DUMPS
 from server.builder.dataset import as_quads
 from server.builder.dataset import count_dataset
@@ -63,11 +65,8 @@ from server.builder.report import ValidationReport
 from server.common.config import Config
 from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
-from server.sources.store import has_default_graph
+from server.sources.store import create_store
 from server.sources.store import materialise_default_graph
-
-if TYPE_CHECKING:
-    from pyoxigraph import Store
 
 log = logging.getLogger(__name__)
 
@@ -205,15 +204,20 @@ def _gzip(path: Path) -> Path:
     return target
 
 
-def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
+def write_dumps(
+    store: Store, directory: Path, *, iris: Iris, description: list[Quad], merge_in_place: bool, scratch: Path | None
+) -> list[Path]:
     """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
 
-    Quads formats keep the named graphs, dumped by the engine. Triples formats
-    get their merge, a set: the store's default graph is made that merge
-    (store.materialise_default_graph, left in place for the caller) and dumped
+    Quads formats hold every graph as the store holds it, dumped by the engine,
+    and then the `description` quads (graph ``graph/dataset``). Triples formats
+    get the merge of the data graphs, a set: made by store.materialise_default_graph
+    in the store's own default graph with `merge_in_place` (an on-disk store
+    served with the union default graph, which keeps it), else in a scratch store
+    (in memory, or on disk in the new folder `scratch`) that is thrown away; dumped
     by the engine as N-Triples, grouped by subject; Turtle and JSON-LD are
-    streamed from that file in the same order. Each file is gzipped in a
-    thread while the next one is written.
+    streamed from that file in the same order. Each file is gzipped in a thread
+    while the next one is written.
     """
     prefixes = output_prefixes(iris)
     plain = [dump for dump in DUMPS if not dump.gzip]
@@ -224,12 +228,18 @@ def write_dumps(store: Store, directory: Path, *, iris: Iris) -> list[Path]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         for dump in quads:
             format = formats[dump.name]
-            store.dump(directory / dump.name, format, prefixes=prefixes if format == RdfFormat.TRIG else None)
+            options = {"prefixes": prefixes} if format == RdfFormat.TRIG else {}
+            store.dump(directory / dump.name, format, **options)
+            with (directory / dump.name).open("ab") as handle:  # a TriG or N-Quads document may go on
+                serialize(description, handle, format, **options)
             zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
-        if not has_default_graph(store):
-            materialise_default_graph(store)
+        merged = store if merge_in_place else create_store(scratch)
+        materialise_default_graph(store, into=None if merge_in_place else merged)
         ntriples = directory / DUMPS_NT
-        store.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+        merged.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+        del merged  # a scratch store is closed before its folder goes
+        if scratch is not None and not merge_in_place:
+            shutil.rmtree(scratch, ignore_errors=True)
         for dump in triples:
             if formats[dump.name] != RdfFormat.N_TRIPLES:
                 source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
@@ -268,20 +278,26 @@ def write_changelog(
     return written
 
 
-def write_release(store: Store, report: ValidationReport, config: Config, *, sources: str | None = None) -> dict:
-    """Make `store` a release: version it, add its description, write its files once; return its index entry.
+def write_release(
+    store: Store, report: ValidationReport | None, config: Config, *, sources: str | None = None
+) -> dict:
+    """Make `store` a release: version it, describe it, write its files once; return its index entry.
 
-    The store gets graph ``graph/dataset`` (the VoID/DCAT description). If the
-    data's hash is already in the index, that release is reused as it is.
-    `sources` is the fingerprint of the source files the store was built from
-    (pipeline.fingerprint_sources), recorded in the manifest and the index.
+    The description (VoID/DCAT, graph ``graph/dataset``) goes into the quads dumps
+    and ``void.ttl``, never into the store. If the data's hash is already in the
+    index, that release is reused as it is. `sources` is the fingerprint of the
+    source files the store was built from (pipeline.fingerprint_sources), recorded
+    in the manifest and the index. `report` is None for data served unvalidated
+    (no shapes given): no report is written, and the description says so.
+
+    An on-disk store (``config.store_path``) served with the union default graph
+    is left with that merge materialised in its default graph, for its readers.
 
     :raises OSError: if the release folder cannot be written.
     """
     iris = Iris(config.base_iri)
     graph = dataset_graph(iris)
-    if store.contains_named_graph(graph):
-        store.remove_graph(graph)
+    merge_in_place = config.store_path is not None and config.union_default_graph
     releases_dir = config.release_dir / RELEASES
     releases_dir.mkdir(parents=True, exist_ok=True)
     lines = _data_lines(store, releases_dir)
@@ -289,7 +305,10 @@ def write_release(store: Store, report: ValidationReport, config: Config, *, sou
     index = read_index(releases_dir)
     for entry in index:
         if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
-            return _reuse(store, iris, releases_dir / entry["version"], entry)
+            if merge_in_place:
+                materialise_default_graph(store)
+            log.info("release %s reused: the data is unchanged", entry["version"])
+            return entry
 
     built_at = datetime.now(UTC).replace(microsecond=0)
     version = f"{built_at:%Y%m%d}-{digest[:8]}"
@@ -303,14 +322,17 @@ def write_release(store: Store, report: ValidationReport, config: Config, *, sou
         first_issued=first_issued,
         previous=previous["version"] if previous else None,
         dumps=DUMPS,
+        validated=report is not None,
     )
-    store.extend(as_quads(description, graph))
 
     partial = releases_dir / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
-    written = write_dumps(store, partial, iris=iris)
-    report.graph.serialize(partial / REPORT, format="turtle")
+    scratch = config.store_path / f".merge-{version}" if config.store_path is not None else None
+    written = write_dumps(
+        store, partial, iris=iris, description=as_quads(description, graph), merge_in_place=merge_in_place,
+        scratch=scratch,
+    )
     files = {path.name: _file_info(path) for path in written}
     dumped = dict(files)
     serialize(
@@ -319,7 +341,10 @@ def write_release(store: Store, report: ValidationReport, config: Config, *, sou
         RdfFormat.TURTLE,
         prefixes=output_prefixes(iris),
     )
-    written += [partial / REPORT, partial / VOID_FILE]
+    written.append(partial / VOID_FILE)
+    if report is not None:
+        report.graph.serialize(partial / REPORT, format="turtle")
+        written.append(partial / REPORT)
     written += write_changelog(
         partial, version=version, previous=previous, current=lines, releases_dir=releases_dir, exclude_graph=graph
     )
@@ -360,11 +385,7 @@ def _data_lines(store: Store, directory: Path) -> list[bytes]:
         return canonical_lines(Path(handle.name))
 
 
-def _reuse(store: Store, iris: Iris, directory: Path, entry: dict) -> dict:
-    """Serve a release built before: put its description back into the store."""
-    description = [
-        quad for quad in parse(path=directory / VOID_FILE, format=RdfFormat.TURTLE) if quad.predicate != BYTE_SIZE
-    ]
-    store.extend(as_quads(description, dataset_graph(iris)))
-    log.info("release %s reused: the data is unchanged", entry["version"])
-    return entry
+def read_description(directory: Path) -> list[Triple]:
+    """The description of the release written in `directory` (its void.ttl: graph/dataset and the dumps' sizes)."""
+    quads = parse(path=directory / VOID_FILE, format=RdfFormat.TURTLE)
+    return [Triple(quad.subject, quad.predicate, quad.object) for quad in quads]

@@ -8,11 +8,14 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
+from server.builder.dataset import dataset_graph
 from server.builder.report import ValidationReport
 from server.builder.report import load_shapes
 from server.builder.shacl import validate_store
 from server.common.config import Config
+from server.common.errors import ShapesUnusable
 from server.common.errors import ShapesViolated
+from server.common.vocab import Iris
 from server.sources.find import find_shapes
 from server.sources.find import find_sources
 from server.sources.load import load_sources
@@ -23,21 +26,34 @@ log = logging.getLogger(__name__)
 
 
 def load_dataset(config: Config, *, path: Path | None = None) -> Store:
-    """Find and parse every source into a new store (in memory, or on disk at `path`), one named graph each."""
+    """Find and parse every source into a new store (in memory, or on disk at `path`).
+
+    No source may fill the graph the release's description is given (dataset.dataset_graph).
+    """
     sources = find_sources(config)
     log.info("found %d sources", len(sources))
     store = create_store(path)
-    load_sources(sources, store, base_iri=config.base_iri)
+    reserved = [dataset_graph(Iris(config.base_iri)).value]
+    load_sources(sources, store, base_iri=config.base_iri, reserved=reserved)
     if path is not None:
         store.optimize()
     describe_store(store)
     return store
 
 
-def check_dataset(store: Store, config: Config) -> ValidationReport:
-    """Validate the union of the store's named graphs against shapes/."""
-    shapes = load_shapes(find_shapes(config), base_iri=config.base_iri)
-    return validate_store(store, shapes)
+def check_dataset(store: Store, config: Config) -> ValidationReport | None:
+    """Validate the union of the store's graphs against the shapes; None if no shapes are given.
+
+    :raises ShapesUnusable: if the shapes do not parse, or use what the validator does not support.
+    """
+    paths = find_shapes(config)
+    if not paths:
+        log.warning("no SHACL shapes given: the dataset is served unvalidated")
+        return None
+    try:
+        return validate_store(store, load_shapes(paths, base_iri=config.base_iri))
+    except (SyntaxError, OSError, ValueError) as exc:  # rdflib's BadSyntax is a SyntaxError
+        raise ShapesUnusable(f"the shapes ({', '.join(str(path) for path in paths)}) cannot be used: {exc}") from exc
 
 
 def fingerprint_sources(config: Config) -> str:
@@ -45,7 +61,7 @@ def fingerprint_sources(config: Config) -> str:
 
     Equal fingerprints mean a build would parse, validate and store the same data.
     """
-    digest = hashlib.sha256(config.base_iri.encode() + b"\0")
+    digest = hashlib.sha256(f"{config.base_iri}\0{config.dataset_format}\0".encode())
     paths = [source.path for source in find_sources(config)] + find_shapes(config)
     for path in paths:
         try:
@@ -59,11 +75,14 @@ def fingerprint_sources(config: Config) -> str:
     return digest.hexdigest()
 
 
-def load_and_validate(config: Config, *, path: Path | None = None) -> tuple[Store, ValidationReport]:
-    """Load (into a new store, on disk at `path` if given) and validate; raise ShapesViolated if a shape is violated."""
+def load_and_validate(config: Config, *, path: Path | None = None) -> tuple[Store, ValidationReport | None]:
+    """Load (into a new store, on disk at `path` if given) and validate; raise ShapesViolated if a shape is violated.
+
+    The report is None when no shapes are given (the dataset is served unvalidated).
+    """
     store = load_dataset(config, path=path)
     report = check_dataset(store, config)
-    if report.violations:
+    if report is not None and report.violations:
         del store  # an on-disk store is closed before its caller removes the folder
         raise ShapesViolated(report)
     return store, report

@@ -59,6 +59,9 @@ def run_validate(config: Config) -> int:
     from server.builder.pipeline import load_dataset
 
     report = check_dataset(load_dataset(config), config)
+    if report is None:
+        print("no SHACL shapes given: nothing to validate")
+        return 0
     config.release_dir.mkdir(parents=True, exist_ok=True)
     path = config.release_dir / "validation-report.ttl"
     report.graph.serialize(path, format="turtle")
@@ -94,6 +97,8 @@ def run_build(config: Config):
         print(f"reusing release {release.version} from {release.directory}, sources unchanged")
     else:
         print(f"release {release.version} written to {release.directory}")
+    if release.report is None:
+        print("no SHACL shapes given: the release is served unvalidated (its VoID says so)")
     return release
 
 
@@ -148,7 +153,8 @@ def run_publish(config: Config, release) -> int:
         return EXIT_BAD_INPUT
     auth = (config.engine_user, config.engine_password) if config.engine_user else None
     count = publish_release(
-        release, store_url=config.engine_store_url, update_url=config.engine_update_url, auth=auth
+        release, store_url=config.engine_store_url, update_url=config.engine_update_url, auth=auth,
+        union=config.union_default_graph,
     )
     print(f"release {release.version} published: {count} graphs")
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,16 @@ def setting(default, help: str, *, factory=None, secret: bool = False):
 @dataclass(frozen=True)
 class Config:
     root: Path = setting(None, "project folder with ontology/, data/, shapes/", factory=default_root)
+    dataset: str = setting(
+        "", "RDF files or folders to serve instead of the project folder's graph, separated by ':'"
+    )
+    dataset_format: str = setting(
+        "", "syntax of every --dataset file: ttl, nt, nq, trig, rdf, jsonld or a media type (default: by extension)"
+    )
+    shapes: str = setting("", "SHACL files or folders to validate against, separated by ':' (default: ROOT/shapes/)")
+    default_graph: str = setting(
+        "", "a query's default graph: 'union' of all graphs or the 'stored' one (default: union; stored for --dataset)"
+    )
     base_iri: str = setting(DEFAULT_BASE_IRI, "base of every minted IRI; ends in /")
     host: str = setting("127.0.0.1", "address to listen on")
     port: int = setting(8080, "port to listen on, 0 for any free one")
@@ -91,6 +102,24 @@ class Config:
         return self.root / "links"
 
     @property
+    def dataset_paths(self) -> list[Path]:
+        """The RDF files and folders of --dataset, in the order given (none: the project folder's graph)."""
+        return _paths(self.dataset)
+
+    @property
+    def shape_paths(self) -> list[Path]:
+        """The SHACL files and folders to validate against: --shapes, else the project's shapes/ folder,
+        else (a --dataset served as given) none."""
+        if self.shapes:
+            return _paths(self.shapes)
+        return [] if self.dataset else [self.shapes_dir]
+
+    @property
+    def union_default_graph(self) -> bool:
+        """Whether a query's default graph is the merge of every graph (else the stored default graph)."""
+        return self.default_graph == "union" or (not self.default_graph and not self.dataset)
+
+    @property
     def allowed_services(self) -> frozenset[str]:
         """Endpoints a SERVICE clause may name (comma- or space-separated IRIs)."""
         return frozenset(self.service_allowlist.replace(",", " ").split())
@@ -102,9 +131,15 @@ class Config:
 
     def check(self) -> Config:
         """Return self, or raise ConfigError saying what is wrong."""
-        for folder in (self.ontology_dir, self.data_dir, self.shapes_dir):
+        for path in self.dataset_paths + _paths(self.shapes):
+            if not path.exists():
+                raise ConfigError(f"{path} does not exist")
+        project = [] if self.dataset else [self.ontology_dir, self.data_dir]
+        for folder in project + ([] if self.shapes or self.dataset else [self.shapes_dir]):
             if not folder.is_dir():
-                raise ConfigError(f"folder {folder} does not exist (set --root or LOD_ROOT)")
+                raise ConfigError(f"folder {folder} does not exist (set --root or LOD_ROOT, or give --dataset)")
+        if self.default_graph not in ("", "union", "stored"):
+            raise ConfigError(f"default graph {self.default_graph!r} must be 'union' or 'stored'")
         if not (self.base_iri.startswith("http://") or self.base_iri.startswith("https://")):
             raise ConfigError(f"base IRI {self.base_iri!r} must be an http(s) IRI")
         if not self.base_iri.endswith("/"):
@@ -149,6 +184,15 @@ class Config:
         except TypeError as exc:  # pragma: no cover - defensive
             raise ConfigError(str(exc)) from exc
         return args.command, config.check()
+
+
+def _paths(value: str) -> list[Path]:
+    """Paths separated by the system's path separator (':'), empty parts left out.
+
+    >>> _paths("a.trig:data/"), _paths("")
+    ([PosixPath('a.trig'), PosixPath('data')], [])
+    """
+    return [Path(part) for part in value.split(os.pathsep) if part]
 
 
 def _convert(name: str, raw: object) -> object:

@@ -111,6 +111,10 @@ class SourceSyntaxError(BuildError):
     pass
 
 
+class ShapesUnusable(BuildError):
+    """The shapes do not parse, or use what the validator does not support."""
+
+
 class ShapesViolated(BuildError):
     def __init__(self, report):
         super().__init__(f"the graph breaks {len(report.problems)} shape constraint(s)")

@@ -53,6 +53,7 @@ def answer_tag(version: str, job: QueryJob) -> str | None:
         "\x1f".join(job.named_graphs),
         str(job.max_rows),
         str(job.max_bytes),
+        job.base_iri or "",
     ]
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
 

@@ -40,6 +40,7 @@ class QueryJob:
 
     :ivar results_media_type: media type for SELECT/ASK results, or None if none is acceptable.
     :ivar graph_media_type: media type for CONSTRUCT/DESCRIBE results, or None if none is acceptable.
+    :ivar base_iri: what relative IRIs of a query without BASE resolve against (the endpoint's URL).
     """
 
     query: str
@@ -50,6 +51,7 @@ class QueryJob:
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 100_000
     max_bytes: int = 50_000_000
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)

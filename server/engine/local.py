@@ -12,6 +12,7 @@ from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import Quad
 
+from server.builder.dataset import dataset_graph
 from server.engine.answers import QueryAnswer
 from server.engine.answers import QueryJob
 from server.release.release import release_nquads
@@ -22,10 +23,10 @@ class LocalEngine:
 
     The store is the release's own and is never written while served (`fixed_data`).
 
-    With `materialised` (an on-disk store whose default graph holds the merge of the
-    named graphs, see store.materialise_default_graph) the default graph already is
-    the union: `use_default_graph_as_union` is ignored, as by RemoteEngine, and
-    `quads_for_pattern` without a graph reads the named graphs only, as in memory.
+    With `materialised` (an on-disk store served with the union default graph, whose
+    default graph holds the merge of all graphs, see store.materialise_default_graph)
+    the default graph already is the union: `use_default_graph_as_union` is ignored, as
+    by RemoteEngine, and `quads_for_pattern` without a graph reads the named graphs only.
     """
 
     fixed_data = True
@@ -62,16 +63,20 @@ class LocalEngine:
 def open_local_engine(release, config) -> LocalEngine:
     """The embedded engine of a release: its store, and query workers on the same data.
 
-    The workers open the release's on-disk store read-only (its default graph
-    materialised), or else load the release's own N-Quads dump, written once at build.
+    The workers open the release's on-disk store read-only (built as it is served:
+    with the union default graph, its default graph materialised), or else load the
+    release's own N-Quads dump, written once at build, without its description.
     """
     from server.engine.workers import DataSource
     from server.engine.workers import start_pool
 
+    union = config.union_default_graph
     if release.store_path is not None:
         source = DataSource(store_path=release.store_path)
     else:
-        source = DataSource(nquads_path=release_nquads(release))
-    return LocalEngine(release.store, start_pool(source, config), materialised=release.store_path is not None)
+        hidden = (dataset_graph(release.iris).value,)
+        source = DataSource(nquads_path=release_nquads(release), union=union, hidden_graphs=hidden)
+    materialised = release.store_path is not None and union
+    return LocalEngine(release.store, start_pool(source, config), materialised=materialised)
 
 

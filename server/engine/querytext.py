@@ -9,7 +9,6 @@ import re
 
 from server.common.errors import BadQuery
 from server.common.errors import ServiceRefused
-from server.common.errors import UpdateRefused
 
 READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 
@@ -146,8 +145,8 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str] =
     """Refuse text the endpoint must not run: an update, brackets nested past `max_depth`,
     or a SERVICE clause naming anything but an allow-listed endpoint IRI.
 
-    :raises UpdateRefused: for SPARQL Update.
-    :raises BadQuery: for nesting deeper than `max_depth`.
+    :raises BadQuery: for SPARQL Update sent as a query (400: a query it is not), and for
+        nesting deeper than `max_depth`.
     :raises ServiceRefused: for a SERVICE whose endpoint is not allow-listed.
 
     >>> check_query("SELECT * { SERVICE <http://a/sparql> { ?s ?p ?o } }", max_depth=8)
@@ -155,7 +154,7 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str] =
     server.common.errors.ServiceRefused: This endpoint does not send queries to other endpoints (SERVICE <http://a/sparql>)...
     """
     if is_update(text):
-        raise UpdateRefused(READ_ONLY)
+        raise BadQuery(f"{READ_ONLY} The text sent as a query is an update.")
     depth = nesting_depth(text)
     if depth > max_depth:
         raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")

@@ -1,6 +1,7 @@
 """A remote engine: any SPARQL 1.1 Protocol endpoint (Oxigraph server, Fuseki, QLever, Virtuoso, GraphDB).
 
-Its default graph must be the merge of the named graphs (``publish`` makes it so).
+Its default graph must be what the app's default-graph setting says: the merge of all
+graphs, or the stored default graph (``publish`` makes it so, with the same setting).
 Credentials go in an Authorization header and never into logs or messages; a slow
 or failing engine gives 504 or 502, never a hang.
 """
@@ -110,8 +111,9 @@ class RemoteEngine:
         _check_syntax(job)
         params = [("default-graph-uri", iri) for iri in job.default_graphs]
         params += [("named-graph-uri", iri) for iri in job.named_graphs]
+        base = f"BASE <{job.base_iri}>\n" if job.base_iri else ""  # the query's own BASE, if any, comes after
         content_type, body = self._post(
-            _with_prefixes(job.query, job.prefixes),
+            base + _with_prefixes(job.query, job.prefixes),
             accept=f"{JSON_RESULTS}, {NTRIPLES};q=0.9",
             params=params,
             max_bytes=max(job.max_bytes * 4, 1_000_000),
@@ -152,7 +154,7 @@ def _check_syntax(job: QueryJob) -> None:
     The text was checked for depth before (server/engine/querytext.py); the empty store evaluates nothing.
     """
     try:
-        Store().query(job.query, prefixes=job.prefixes or None)
+        Store().query(job.query, prefixes=job.prefixes or None, base_iri=job.base_iri)
     except SyntaxError as exc:
         raise BadQuery(f"The query is not valid SPARQL: {exc}") from None
 

@@ -13,8 +13,9 @@ in the web process: each runs in a worker process of a `QueryPool`, which
   worker gets `ServiceBusy` instead of piling up.
 
 Workers are started with the "spawn" method (never fork a threaded server) and
-open the release's data themselves: an on-disk store read-only, or an N-Quads
-file loaded into memory.
+open the release's data themselves (`open_data`): an on-disk store read-only, or
+an N-Quads file loaded into memory; `answer_job` answers one job on it, and
+`answer_of` turns what it sent back into the answer or the error to raise.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from server.engine.answers import QueryAnswer
 from server.engine.answers import QueryJob
 from server.engine.answers import serialize_answer
 from server.engine.querytext import nesting_depth
+from server.sources.store import load_store
+from server.sources.store import materialise_default_graph
 
 log = logging.getLogger(__name__)
 
@@ -52,53 +55,65 @@ class ServiceBusy(PublisherError):
 
 @dataclass(frozen=True)
 class DataSource:
-    """What a worker opens: an on-disk store (read-only) or an N-Quads file loaded in memory."""
+    """What a worker opens: an on-disk store (read-only) or an N-Quads file loaded in memory.
+
+    :ivar union: the file's default graph is made the merge of all its graphs (as an
+        on-disk store served so is built, see builder/dumps.write_release).
+    :ivar hidden_graphs: graphs of the file no query sees (the release's description).
+    """
 
     store_path: Path | None = None
     nquads_path: Path | None = None
+    union: bool = True
+    hidden_graphs: tuple[str, ...] = ()
+
+
+def open_data(source: DataSource):
+    """The store a worker answers from."""
+    from pyoxigraph import Store
+
+    if source.store_path is not None:
+        return Store.read_only(str(source.store_path))
+    store = load_store(source.nquads_path, without=source.hidden_graphs)
+    if source.union:
+        # A set: a triple two graphs state is counted once (pyoxigraph's union option would repeat it).
+        materialise_default_graph(store)
+    return store
+
+
+def answer_job(store, job: QueryJob) -> tuple:
+    """Answer `job` on `store`: ("ok", answer), or ("syntax" | "engine", message), or ("refused", error)."""
+    from pyoxigraph import NamedNode
+
+    started = time.perf_counter()
+    try:
+        options: dict = {"prefixes": job.prefixes or None, "base_iri": job.base_iri}
+        if job.default_graphs or job.named_graphs:
+            options["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
+            options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs]
+        try:
+            result = store.query(job.query, **options)
+        except SyntaxError as exc:
+            return ("syntax", str(exc))
+        return ("ok", serialize_answer(result, job, started=started))
+    except PublisherError as exc:  # a cap or format the client's answer cannot meet
+        return ("refused", exc)
+    except OSError as exc:
+        return ("engine", str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
+        return ("engine", f"{type(exc).__name__}: {exc}")
 
 
 def _worker_main(source: DataSource, connection: Connection) -> None:  # pragma: no cover - runs in a child
     """Open the data, then answer jobs from `connection` until it closes."""
-
-    from pyoxigraph import NamedNode
-    from pyoxigraph import RdfFormat
-    from pyoxigraph import Store
-
-    if source.store_path is not None:
-        # Built by release.build_release with its default graph materialised as the merge.
-        store = Store.read_only(str(source.store_path))
-    else:
-        store = Store()
-        store.load(path=str(source.nquads_path), format=RdfFormat.N_QUADS)
-        # The default graph is the merge of the named graphs: a set, so a triple two
-        # passages state is counted once (pyoxigraph's union option would repeat it).
-        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    store = open_data(source)
     connection.send(("ready", len(store)))
     while True:
         try:
             job: QueryJob = connection.recv()
         except (EOFError, OSError):
             return
-        started = time.perf_counter()
-        try:
-            options: dict = {"prefixes": job.prefixes or None}
-            if job.default_graphs or job.named_graphs:
-                options["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
-                options["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs]
-            try:
-                result = store.query(job.query, **options)
-            except SyntaxError as exc:
-                connection.send(("syntax", str(exc)))
-                continue
-            answer = serialize_answer(result, job, started=started)
-            connection.send(("ok", answer))
-        except PublisherError as exc:  # a cap or format the client's answer cannot meet
-            connection.send(("refused", exc))
-        except OSError as exc:
-            connection.send(("engine", str(exc)))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
-            connection.send(("engine", f"{type(exc).__name__}: {exc}"))
+        connection.send(answer_job(store, job))
 
 
 def _is_absolute_iri(iri: str) -> bool:
@@ -205,14 +220,7 @@ class QueryPool:
 
     def run(self, job: QueryJob) -> QueryAnswer:
         """Answer `job` in a worker, or raise the PublisherError that says why not."""
-        depth = nesting_depth(job.query)
-        if depth > self.max_depth:  # also checked in front; a crash would cost a worker
-            raise BadQuery(
-                f"The query nests brackets {depth} levels deep; this endpoint accepts at most {self.max_depth}."
-            )
-        for iri in job.default_graphs + job.named_graphs:
-            if not _is_absolute_iri(iri):
-                raise BadRequest(f"The graph IRI <{iri}> is not an absolute IRI.")
+        check_job(job, max_depth=self.max_depth)
         try:
             worker = self._idle.get(timeout=self.queue_timeout_s)
         except queue.Empty:
@@ -230,7 +238,7 @@ class QueryPool:
             except (EOFError, OSError):
                 raise QueryCrashed("The query engine failed on this query; the service goes on.") from None
             healthy = worker.restore_priority()
-            return _answer(message)
+            return answer_of(message)
         finally:
             self._give_back(worker, healthy)
 
@@ -255,7 +263,19 @@ class QueryPool:
                 return
 
 
-def _answer(message: tuple) -> QueryAnswer:
+def check_job(job: QueryJob, *, max_depth: int) -> None:
+    """Refuse a job no worker should see: nested past `max_depth` (a crash would cost a worker; also
+    checked in front), or naming a graph by a relative IRI."""
+    depth = nesting_depth(job.query)
+    if depth > max_depth:
+        raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
+    for iri in job.default_graphs + job.named_graphs:
+        if not _is_absolute_iri(iri):
+            raise BadRequest(f"The graph IRI <{iri}> is not an absolute IRI.")
+
+
+def answer_of(message: tuple) -> QueryAnswer:
+    """The answer a worker sent (see `answer_job`), or the PublisherError it stands for, raised."""
     status = message[0]
     if status == "ok":
         return message[1]

@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from pyoxigraph import Store
+from pyoxigraph import Triple
 
+from server.builder.dataset import dataset_graph
 from server.builder.dumps import DUMPS_NQ
 from server.builder.dumps import MANIFEST
 from server.builder.dumps import RELEASES
 from server.builder.dumps import REPORT
+from server.builder.dumps import read_description
 from server.builder.dumps import read_index
 from server.builder.dumps import write_release
 from server.builder.pipeline import fingerprint_sources
@@ -29,10 +33,7 @@ from server.builder.report import ValidationReport
 from server.builder.report import read_report
 from server.common.config import Config
 from server.common.vocab import Iris
-from server.sources.store import drop_default_graph
-from server.sources.store import has_default_graph
 from server.sources.store import load_store
-from server.sources.store import materialise_default_graph
 from server.sources.store import new_store_dir
 from server.sources.store import open_store
 from server.sources.store import read_store_state
@@ -47,12 +48,15 @@ class Release:
 
     :ivar version: the release version, carried by its dumps and descriptions.
     :ivar store: the pyoxigraph store the release was built in (dumps are written from it).
-    :ivar report: the SHACL report the release passed.
+    :ivar report: the SHACL report the release passed, or None if it was built without shapes.
     :ivar directory: where this release's dumps and descriptions were written.
     :ivar built_at: when the release was first built (UTC).
-    :ivar store_path: the folder of the on-disk store it is served from (its default graph
-        materialised as the merge of the named graphs), or None for an in-memory store.
+    :ivar store_path: the folder of the on-disk store it is served from (with the union
+        default graph, its default graph materialised as the merge of all graphs), or None
+        for an in-memory store.
     :ivar reused: True if it was not built now but opened as written before (sources unchanged).
+
+    The store holds the data only; the release's description (VoID/DCAT) is `description`.
     """
 
     version: str
@@ -64,6 +68,11 @@ class Release:
     files: dict[str, dict] = field(default_factory=dict)
     store_path: Path | None = None
     reused: bool = False
+
+    @cached_property
+    def description(self) -> list[Triple]:
+        """The release's VoID/DCAT description, as /.well-known/void serves it (read from its void.ttl)."""
+        return read_description(self.directory)
 
 
 def build_release(config: Config) -> Release:
@@ -82,9 +91,7 @@ def build_release(config: Config) -> Release:
         return release
     if config.store_path is None:
         store, report = load_and_validate(config)
-        release = read_release(write_release(store, report, config, sources=fingerprint), store, config, report=report)
-        drop_default_graph(store)  # the dumps' merge; in memory, readers ask for the union instead
-        return release
+        return read_release(write_release(store, report, config, sources=fingerprint), store, config, report=report)
 
     directory = new_store_dir(config.store_path, fingerprint)
     try:
@@ -93,8 +100,6 @@ def build_release(config: Config) -> Release:
         shutil.rmtree(directory, ignore_errors=True)  # a refused build leaves nothing behind
         raise
     release = read_release(write_release(store, report, config, sources=fingerprint), store, config, report=report)
-    if not has_default_graph(store):  # the dumps made it, unless the release was reused
-        materialise_default_graph(store)
     release.store = store = None  # closes the writable store
     release.store = open_store(directory)
     release.store_path = directory
@@ -104,6 +109,7 @@ def build_release(config: Config) -> Release:
             "fingerprint": fingerprint,
             "version": release.version,
             "store": directory.name,
+            "union_default_graph": config.union_default_graph,
             "release_dir": str(config.release_dir.resolve()),
             "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         },
@@ -115,13 +121,16 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
     """The release written before from sources with this fingerprint, opened for serving; None if there is none.
 
     With ``store_path`` the store recorded in its ``store.json`` must have been built from
-    these sources for a release still in the build folder; it is opened read-only, at
-    once. In memory, a release whose index entry has this fingerprint is loaded from its
-    N-Quads dump (nothing parsed from the sources, nothing validated).
+    these sources, with the same default graph, for a release still in the build folder;
+    it is opened read-only, at once. In memory, a release whose index entry has this
+    fingerprint is loaded from its N-Quads dump, but for its description (nothing parsed
+    from the sources, nothing validated).
     """
     if config.store_path is not None:
         state = read_store_state(config.store_path)
         if state is None or state.get("fingerprint") != fingerprint:
+            return None
+        if state.get("union_default_graph", True) != config.union_default_graph:
             return None
         if state.get("release_dir") not in (None, str(config.release_dir.resolve())):
             return None
@@ -141,7 +150,7 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
     nquads = release_nquads(release)
     if not nquads.is_file():
         return None
-    release.store = load_store(nquads)
+    release.store = load_store(nquads, without=[dataset_graph(release.iris).value])
     release.reused = True
     log.info("release %s: loaded from its N-Quads dump, sources unchanged", release.version)
     return release
@@ -176,7 +185,7 @@ def read_release(
 
 
 def release_nquads(release: Release) -> Path:
-    """The release's N-Quads dump: every quad of its store, graph/dataset included."""
+    """The release's N-Quads dump: every quad of its store, then its description (graph/dataset)."""
     return release.directory / DUMPS_NQ
 
 

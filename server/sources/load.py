@@ -1,9 +1,10 @@
-"""Parse each Source into its own named graph of a pyoxigraph Store.
+"""Parse each Source into a pyoxigraph Store: into its own named graph, or as the file gives its graphs.
 
-Turtle files use relative IRIs (``@prefix mic: <ontology/>``), resolved here
-against the configured base IRI, so one setting moves every IRI. They are
-parsed by the store's own (Rust) parser and bulk-loaded: nothing of the data
-passes through Python objects, so ten million triples load in minutes.
+The project's Turtle files use relative IRIs (``@prefix mic: <ontology/>``),
+resolved here against the configured base IRI, so one setting moves every IRI;
+those of a file loaded as it is, against its place under the base (Source.location). Every RDF file is parsed
+by the store's own (Rust) parser and bulk-loaded: nothing of the data passes
+through Python objects, so ten million triples load in minutes.
 ``source/passages.tsv`` becomes the passages' own resources: their id, order,
 section heading, Japanese text and English gloss.
 """
@@ -11,9 +12,12 @@ section heading, Japanese text and English gloss.
 from __future__ import annotations
 
 import csv
+import gzip
 import logging
+from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
@@ -28,6 +32,8 @@ from server.common.vocab import RDFS
 from server.common.vocab import SCHEMA
 from server.common.vocab import XSD
 from server.common.vocab import Iris
+from server.sources.find import GZIP
+from server.sources.find import PASSAGES
 from server.sources.find import Source
 
 log = logging.getLogger(__name__)
@@ -35,31 +41,43 @@ log = logging.getLogger(__name__)
 SOURCE_PART = "id/document/business-guide-2023-global-strategy-bureau"
 
 
-def load_sources(sources: list[Source], store: Store, *, base_iri: str) -> None:
-    """Parse every source into `store`, one named graph per graph IRI (several sources may share one).
+def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved: Iterable[str] = ()) -> None:
+    """Parse every source into `store`: into its named graph (several sources may share one), or as it is.
 
     The store should be new: loading is not transactional, so after an error
     it holds part of the data and is to be thrown away.
 
-    :raises SourceSyntaxError: naming the file, line and column of the first syntax error.
+    :param reserved: graph IRIs the server gives its own graphs, which no source may fill.
+    :raises SourceSyntaxError: naming the file, line and column of the first syntax error,
+        or the file that fills a reserved graph.
     """
+    reserved = [NamedNode(iri) for iri in reserved]
     for source in sources:
-        graph = NamedNode(source.graph_iri)
-        if source.format == "turtle":
-            parse_turtle(source.path, store, graph, base_iri=base_iri)
-        elif source.format == "passages-tsv":
+        graph = NamedNode(source.graph_iri) if source.graph_iri else None
+        if source.format == PASSAGES:
             store.bulk_extend(passage_quads(read_passages(source.path), graph, base_iri=base_iri))
-        else:  # pragma: no cover - find.py only makes the two
-            raise SourceSyntaxError(f"{source.path}: unknown format {source.format}")
-        log.info("loaded %s into <%s>", source.path.name, source.graph_iri)
+        else:
+            parse_rdf(source.path, store, source.format, graph, base_iri=base_iri + quote(source.location))
+        for name in reserved:
+            if store.contains_named_graph(name):
+                raise SourceSyntaxError(
+                    f"{source.path}: fills the graph <{name.value}>, the name this server gives its own "
+                    "description of the dataset; rename that graph, or serve with another --base-iri"
+                )
+        log.info("loaded %s into %s", source.path.name, f"<{graph.value}>" if graph else "the graphs it names")
 
 
-def parse_turtle(path: Path, store: Store, graph: NamedNode, *, base_iri: str) -> None:
+def parse_rdf(path: Path, store: Store, format: RdfFormat, graph: NamedNode | None, *, base_iri: str) -> None:
+    """Bulk-load one RDF file (gzipped if its name ends in .gz) into `graph`, or as it is if `graph` is None."""
     try:
-        store.bulk_load(path=str(path), format=RdfFormat.TURTLE, base_iri=base_iri, to_graph=graph)
+        if path.name.endswith(GZIP):
+            with gzip.open(path) as handle:
+                store.bulk_load(handle, format=format, base_iri=base_iri, to_graph=graph)
+        else:
+            store.bulk_load(path=str(path), format=format, base_iri=base_iri, to_graph=graph)
     except SyntaxError as exc:
         raise SourceSyntaxError(f"{path}: {exc}") from exc
-    except (OSError, ValueError) as exc:  # unreadable, or not UTF-8
+    except (OSError, ValueError, EOFError) as exc:  # unreadable, not UTF-8, or a broken gzip
         raise SourceSyntaxError(f"{path}: {exc}") from exc
 
 

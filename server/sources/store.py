@@ -7,11 +7,12 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph
-from pyoxigraph import NamedNode  # noqa: F401 - used by the doctest
+from pyoxigraph import NamedNode
 from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
@@ -35,33 +36,27 @@ def describe_store(store: Store) -> None:
 MATERIALISE_BATCH = 200_000
 
 
-def materialise_default_graph(store: Store) -> None:
-    """Bulk-load the merge of the named graphs (a set) into the default graph of an on-disk store.
+def materialise_default_graph(store: Store, into: Store | None = None) -> None:
+    """Bulk-load the merge of every graph of `store` (a set) into the default graph of `into`, else of `store`.
 
-    Readers of such a store query its default graph as it is; they must not ask
-    for the union of all graphs, which would then count every triple twice.
-    Blank nodes keep their identity: the triples are copied, not re-parsed.
+    In place, the default graph then holds the named graphs' triples beside its own:
+    readers of such a store query its default graph as it is; they must not ask for
+    the union of all graphs, which would count every triple twice. Into another store
+    (a scratch one for the triples dumps), `store` is left as it is. Blank nodes keep
+    their identity: the triples are copied, not re-parsed.
     """
     started = time.perf_counter()
+    in_place = into is None
     quads = (
         Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
         for quad in store.quads_for_pattern(None, None, None, None)
-        if not isinstance(quad.graph_name, DefaultGraph)
+        if not (in_place and isinstance(quad.graph_name, DefaultGraph))
     )
+    target = store if in_place else into
     while batch := list(islice(quads, MATERIALISE_BATCH)):  # the bulk loader holds a batch in memory
-        store.bulk_extend(batch)
-    store.flush()
+        target.bulk_extend(batch)
+    target.flush()
     log.info("default graph materialised in %.1f s", time.perf_counter() - started)
-
-
-def has_default_graph(store: Store) -> bool:
-    """Whether the store's default graph holds anything (a materialised merge)."""
-    return next(store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
-
-
-def drop_default_graph(store: Store) -> None:
-    """Empty the default graph (an in-memory store's readers ask for the union instead)."""
-    store.clear_graph(DefaultGraph())
 
 
 # --- the on-disk store folder -------------------------------------------------
@@ -104,10 +99,12 @@ def write_store_state(store_path: Path, state: dict) -> None:
     os.replace(partial, store_path / STORE_STATE)
 
 
-def load_store(nquads: Path) -> Store:
-    """A new in-memory store holding the quads of an N-Quads file."""
+def load_store(nquads: Path, *, without: Iterable[str] = ()) -> Store:
+    """A new in-memory store holding the quads of an N-Quads file, but those of the graphs named `without`."""
     store = Store()
     store.load(path=str(nquads), format=RdfFormat.N_QUADS)
+    for graph in without:
+        store.remove_graph(NamedNode(graph))
     return store
 
 
@@ -118,8 +115,9 @@ def open_store(path: Path, *, read_only: bool = True) -> Store:
     return Store.read_only(str(path)) if read_only else Store(str(path))
 
 
-def count_triples(store: Store) -> tuple[int, dict[str, int]]:
-    """Distinct triples in the union default graph, and the triples of each named graph.
+def count_triples(store: Store, *, union: bool = True) -> tuple[int, dict[str, int]]:
+    """Distinct triples in the default graph queries see (with `union`, the merge of all graphs;
+    else the stored default graph), and the triples of each named graph.
 
     >>> from pyoxigraph import Literal, Quad
     >>> store = Store()
@@ -128,8 +126,8 @@ def count_triples(store: Store) -> tuple[int, dict[str, int]]:
     >>> count_triples(store)
     (1, {'http://e/g1': 1, 'http://e/g2': 1})
     """
-    union = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+    distinct = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
     per_graph = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-    total = next(store.query(union, use_default_graph_as_union=True))["n"]
+    total = next(store.query(distinct, use_default_graph_as_union=union))["n"]
     graphs = {solution["g"].value: int(solution["n"].value) for solution in store.query(per_graph)}
     return int(total.value), graphs

@@ -16,11 +16,16 @@ A description holds, so that a client needs no second request to show it:
 Each statement keeps the named graphs that state it, so pages can show the
 passage behind every fact (graph ``graph/A1`` is what passage ``id/passage/A1``
 states).
+
+A graph kept outside the store (`Extra`: the release's own description,
+``graph/dataset``, which no query of the data may see) is read as if the store
+held it, so the dataset, its releases and distributions have pages too.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from itertools import islice
@@ -73,6 +78,14 @@ SELECT ?n ?p ?l WHERE {
 
 
 @dataclass(frozen=True)
+class Extra:
+    """A named graph kept outside the store: its IRI and its triples."""
+
+    graph: str = ""
+    triples: Sequence[Triple] = ()
+
+
+@dataclass(frozen=True)
 class Statement:
     """One triple of the description and the named graphs that state it."""
 
@@ -109,8 +122,8 @@ class Description:
         return labels
 
 
-def describe_resource(store: Store, iri: str, *, iris: Iris) -> Description:
-    """Describe `iri` from the store's graphs.
+def describe_resource(store: Store, iri: str, *, iris: Iris, extra: Extra = Extra()) -> Description:
+    """Describe `iri` from the store's graphs and the `extra` graph.
 
     :raises ResourceNotFound: if no statement mentions `iri` and no graph has it as name.
     :raises QueryFailed: if the engine fails reading the store.
@@ -121,14 +134,16 @@ def describe_resource(store: Store, iri: str, *, iris: Iris) -> Description:
         raise ResourceNotFound(iri) from None
     description = Description(iri)
     try:
-        _add_statements(store, description)
+        _add_statements(store, description, extra)
         graph = _content_graph(store, iri, iris)
-        if graph is not None:
+        if graph is not None and graph.value == extra.graph:
+            description.content_graph, description.contents = extra.graph, list(extra.triples)
+        elif graph is not None:
             _add_contents(store, description, graph)
         if not description.own and not description.inbound and not description.contents:
             if graph is None or not store.contains_named_graph(graph):
                 raise ResourceNotFound(iri)
-        _add_labels(store, description, node)
+        _add_labels(store, description, node, extra)
     except OSError as exc:
         log.exception("the engine failed describing <%s>", iri)
         raise QueryFailed("The query engine failed; the error has been logged.") from exc
@@ -143,12 +158,15 @@ def _content_graph(store: Store, iri: str, iris: Iris) -> NamedNode | None:
     return None
 
 
-def _add_statements(store: Store, description: Description) -> None:
+def _add_statements(store: Store, description: Description, extra: Extra) -> None:
     query = QUADS.replace("$iri", description.iri).replace("$limit", str(MAX_INBOUND + 1))
     graphs: dict[Triple, list[str]] = {}
     for solution in store.query(query):
         triple = Triple(solution["s"], solution["p"], solution["o"])
         graphs.setdefault(triple, []).append(solution["g"].value)
+    for triple in extra.triples:
+        if description.iri in (triple.subject.value, triple.object.value):
+            graphs.setdefault(triple, []).append(extra.graph)
     inbound_quads = 0
     for triple, names in graphs.items():
         statement = Statement(triple, tuple(sorted(set(names))))
@@ -178,7 +196,7 @@ def _add_contents(store: Store, description: Description, graph: NamedNode) -> N
     description.contents = [Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
-def _add_labels(store: Store, description: Description, node: NamedNode) -> None:
+def _add_labels(store: Store, description: Description, node: NamedNode, extra: Extra) -> None:
     names = {node}
     for statement in description.own:
         names |= {statement.triple.predicate, statement.triple.object}
@@ -193,6 +211,7 @@ def _add_labels(store: Store, description: Description, node: NamedNode) -> None
         values = " ".join(str(name) for name in batch[start : start + 500])
         for solution in store.query(LABELS.replace("$names", values), use_default_graph_as_union=True):
             labels.add(Triple(solution["n"], solution["p"], solution["l"]))
+    labels |= {t for t in extra.triples if t.subject in names and t.predicate.value in LABEL_PREDICATES}
     description.labels = sorted(labels, key=str)
 
 

@@ -4,8 +4,8 @@ The page shows the dataset's title and terms (with the attribution a user
 must give), the number of resources of each class, the latest release and
 its dumps, the SPARQL endpoint, and entry points into the graph:
 organisations, people, the G7 meeting, the Beyond 5G fund and the six themes
-of the meeting. What it shows is read from the store once per release; the
-counts leave out the dataset's own VoID/DCAT description (graph/dataset).
+of the meeting. What it shows is read from the store once per release (which
+holds the data only, not the release's own VoID/DCAT description).
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from flask import render_template
 from flask import url_for
 
 from server.builder.dataset import ATTRIBUTION
-from server.builder.dataset import DATASET_GRAPH
 from server.builder.dataset import DESCRIPTION
 from server.builder.dataset import TITLE
 from server.builder.dumps import DUMPS
 from server.builder.dumps import TITLES
 from server.common.config import Config
-from server.common.vocab import GRAPH_PATH
 from server.common.vocab import ID_PATH
 from server.engine.serving import Releases
 from server.engine.serving import Served
@@ -43,7 +41,7 @@ LIST_MAX = 200  # organisations or people listed on the page; larger data lists 
 COUNTS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   GRAPH ?g { ?s a ?class }
-  FILTER(STRSTARTS(STR(?s), "$resources") && ?g != <$base$dataset_graph>)
+  FILTER(STRSTARTS(STR(?s), "$resources"))
 } GROUP BY ?class ORDER BY DESC(?n) ?class
 """
 MEMBERS = {
@@ -85,7 +83,7 @@ def gather_facts(served: Served) -> HomeFacts:
 
     def select(query: str):
         text = PREFIXES + query.replace("$resources", base + ID_PATH).replace("$themes", THEMES)
-        text = text.replace("$dataset_graph", GRAPH_PATH + DATASET_GRAPH).replace("$base", base)
+        text = text.replace("$base", base)
         return engine.query(text, use_default_graph_as_union=True)
 
     counts = [(row["class"].value, int(row["n"].value)) for row in select(COUNTS)]

@@ -62,7 +62,7 @@ DATED = """
 SELECT ?s ?p ?o ?written WHERE {
   GRAPH ?g { ?s ?p ?o }
   FILTER(isLiteral(?o) && DATATYPE(?o) IN ($types))
-  FILTER(STRSTARTS(STR(?s), "$base") && ?g != <$base$dataset_graph>)
+  FILTER(STRSTARTS(STR(?s), "$base"))
   FILTER(?p NOT IN ($metadata))
   OPTIONAL { GRAPH ?w { ?s <$base$ontology/dateAsWritten> ?written } FILTER(LANG(?written) = "ja") }
 }
@@ -120,7 +120,6 @@ def find_dated(served: Served) -> tuple[list[Dated], dict[str, dict[str, str]]]:
     query = (
         DATED.replace("$types", ", ".join(f"<{t}>" for t in DATE_TYPES))
         .replace("$metadata", ", ".join(f"<{p}>" for p in METADATA_DATES))
-        .replace("$dataset_graph", "graph/dataset")
         .replace("$ontology", "ontology")
         .replace("$base", release.iris.base)
     )

@@ -52,6 +52,7 @@ from rdflib.namespace import RDF
 from rdflib.namespace import RDFS
 from rdflib.namespace import XSD
 
+from server.builder.dataset import dataset_graph
 from server.common.config import Config
 from server.common.errors import BadRequest
 from server.common.errors import NotAcceptable
@@ -66,6 +67,7 @@ from server.engine.serving import Engine
 from server.engine.serving import Releases
 from server.release.release import Release
 from server.web.describe import Description
+from server.web.describe import Extra
 from server.web.describe import describe_resource
 from server.web.describe import passage_of
 from server.web.describe import passage_texts
@@ -165,7 +167,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         return response
 
     def make_body(release: Release, engine: Engine, iri: str, offer: Offer, lang: str) -> bytes:
-        description = describe_resource(engine, iri, iris=release.iris)
+        extra = Extra(dataset_graph(release.iris).value, release.description)
+        description = describe_resource(engine, iri, iris=release.iris, extra=extra)
         if offer is HTML_OFFER:
             return render_page(release, engine, description, lang).encode("utf-8")
         return serialize_description(description, offer.format, iris=release.iris)

@@ -1,8 +1,9 @@
 """The SPARQL 1.1 Service Description of /sparql, as RDF triples built from the store and config.
 
 The description names the endpoint, the query language, every result format,
-the union default graph and each named graph with its size, the prefixes a
-query may use undeclared, and the limits this endpoint enforces.
+the default graph (``sd:UnionDefaultGraph`` only when it is the union of all
+graphs) and each named graph with its size, the prefixes a query may use
+undeclared, and the limits this endpoint enforces.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class ServiceFacts:
     """What the description states, also shown on the HTML page.
 
     :ivar endpoint: the absolute URL of /sparql as the client reached it.
-    :ivar default_triples: distinct triples in the union default graph.
+    :ivar default_triples: distinct triples in the default graph.
     :ivar graphs: each named graph's IRI and its number of triples.
+    :ivar union_default_graph: whether the default graph is the union of all graphs (else the stored one).
     """
 
     endpoint: str
@@ -47,6 +49,7 @@ class ServiceFacts:
     graphs: dict[str, int]
     prefixes: dict[str, str]
     limits: dict[str, int | float]
+    union_default_graph: bool = True
 
     @property
     def max_query_bytes(self) -> int:
@@ -88,10 +91,15 @@ def format_iri(format: RdfFormat | QueryResultsFormat) -> str:
 def comment(facts: ServiceFacts) -> str:
     """The plain-English summary carried as the service's rdfs:comment."""
     prefixes = ", ".join(f"{prefix}:" for prefix in facts.prefixes)
+    if facts.union_default_graph:
+        default = f"The default graph is the union of all graphs ({len(facts.graphs)} named); GRAPH reaches each. "
+    else:
+        default = f"The default graph is the stored one; GRAPH reaches each of the {len(facts.graphs)} named graphs. "
     return (
-        "Read-only SPARQL 1.1 Query endpoint (SPARQL Update is refused with 403). "
-        f"The default graph is the union of the {len(facts.graphs)} named graphs; GRAPH reaches each. "
-        f"Queries may use these prefixes without declaring them: {prefixes}. "
+        "Read-only SPARQL 1.1 Query endpoint (SPARQL Update is refused). "
+        "Relative IRIs in a query without BASE resolve against the endpoint's URL. "
+        + default
+        + f"Queries may use these prefixes without declaring them: {prefixes}. "
         "Limits: "
         + "; ".join(f"{term} {facts.limits[term]:g}: {effect}" for term, _, effect in LIMITS if term in facts.limits)
         + "."
@@ -111,7 +119,6 @@ def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
         Triple(service, _iri(RDF.type), _iri(SD.Service)),
         Triple(service, _iri(SD.endpoint), NamedNode(facts.endpoint)),
         Triple(service, _iri(SD.supportedLanguage), _iri(SD.SPARQL11Query)),
-        Triple(service, _iri(SD.feature), _iri(SD.UnionDefaultGraph)),
         Triple(service, _iri(SD.defaultEntailmentRegime), NamedNode(ENTAILMENT_SIMPLE)),
         Triple(service, _iri(RDFS.comment), Literal(comment(facts), language="en")),
         Triple(service, _iri(SD.defaultDataset), dataset),
@@ -120,6 +127,8 @@ def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
         Triple(default_graph, _iri(RDF.type), _iri(SD.Graph)),
         Triple(default_graph, _iri(VOID.triples), _integer(facts.default_triples)),
     ]
+    if facts.union_default_graph:
+        triples.append(Triple(service, _iri(SD.feature), _iri(SD.UnionDefaultGraph)))
     for term, value in facts.limits.items():
         triples.append(Triple(service, NamedNode(iris.term(term)), _number(value)))
     for offer in RESULT_OFFERS:

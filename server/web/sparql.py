@@ -6,7 +6,8 @@
   type), else from the Accept header; a browser preferring HTML gets the
   default format, and ``format=html`` a table.
 - GET without a query gives the service description (RDF or an HTML page).
-- Updates are refused with 403 by every path; nothing a client sends changes the data.
+- Relative IRIs in a query without BASE resolve against the endpoint's URL.
+- Updates are refused by every path (403; 400 for one sent as a query); nothing a client sends changes the data.
 
 A client's query is checked (`querytext.check_query`) and then answered by the
 release's engine (`engine.Engine.run`): worker processes, or a remote endpoint.
@@ -101,13 +102,16 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
 
     def triple_counts(release, engine) -> tuple[int, dict[str, int]]:
         if counted[0] is not release:
-            counted[:] = [release, count_triples(engine)]
+            counted[:] = [release, count_triples(engine, union=config.union_default_graph)]
         return counted[1]
 
     def service_facts(release, engine) -> ServiceFacts:
         default_triples, graphs = triple_counts(release, engine)
         endpoint_url = url_for("sparql.endpoint", _external=True)
-        return ServiceFacts(endpoint_url, default_triples, graphs, release.iris.prefixes(), service_limits(config))
+        return ServiceFacts(
+            endpoint_url, default_triples, graphs, release.iris.prefixes(), service_limits(config),
+            union_default_graph=config.union_default_graph,
+        )
 
     @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
     def endpoint():
@@ -129,6 +133,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             named_graphs=protocol.named_graphs,
             max_rows=config.max_results,
             max_bytes=config.max_result_bytes,
+            base_iri=request.base_url,
         )
         check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
         # Only an embedded store's answers are fixed for a release; a remote engine's data can change under us.

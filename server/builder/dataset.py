@@ -51,6 +51,7 @@ from rdflib.namespace import RDFS
 from rdflib.namespace import VOID
 from rdflib.namespace import XSD
 
+from server.common.progress import stage
 from server.common.vocab import CC
 from server.common.vocab import SD
 from server.common.vocab import Iris
@@ -169,6 +170,10 @@ def _by_iri(store: Store, query: str) -> dict[str, int]:
     return counts
 
 
+def _iris(store: Store, query: str) -> list[str]:
+    return [solution[0].value for solution in store.query(query) if isinstance(solution[0], NamedNode)]
+
+
 def count_dataset(store: Store, iris: Iris) -> DatasetStats:
     """Count what the data graphs hold (every graph but ``graph/dataset``).
 
@@ -181,22 +186,28 @@ def count_dataset(store: Store, iris: Iris) -> DatasetStats:
         f"SELECT DISTINCT ?ls WHERE {{ GRAPH ?g {{ ?ls a <{VOID.Linkset}> }} "
         f"FILTER(?g != <{iris.graph(DATASET_GRAPH)}>) }} ORDER BY ?ls"
     )
-    return DatasetStats(
-        triples=_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}"),
-        entities=_count(
-            store,
+    queries = {
+        "triples": (_count, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}"),
+        "entities": (
+            _count,
             f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} "
             f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{iris.base}id/")) }}',
         ),
-        distinct_subjects=_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} }}"),
-        distinct_objects=_count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {data} }}"),
-        classes=_by_iri(
-            store,
+        "distinct_subjects": (_count, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} }}"),
+        "distinct_objects": (_count, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {data} }}"),
+        "classes": (
+            _by_iri,
             f"SELECT ?o (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} FILTER(?p = <{RDF.type}>) }} GROUP BY ?o",
         ),
-        properties=_by_iri(store, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p"),
-        linksets=[s[0].value for s in store.query(linkset_query) if isinstance(s[0], NamedNode)],
-    )
+        "properties": (_by_iri, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p"),
+        "linksets": (_iris, linkset_query),
+    }
+    answers = {}
+    with stage("VoID counts", total=len(queries), unit="queries") as progress:
+        for name, (read, query) in queries.items():
+            answers[name] = read(store, query)
+            progress.advance()
+    return DatasetStats(**answers)
 
 
 def vocabulary_of(iri: str, iris: Iris) -> str:

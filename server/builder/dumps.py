@@ -63,6 +63,9 @@ from server.builder.dataset import size_triples
 from server.builder.dataset import sort_triples
 from server.builder.report import ValidationReport
 from server.common.config import Config
+from server.common.progress import Stage
+from server.common.progress import reading
+from server.common.progress import stage
 from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
 from server.sources.store import create_store
@@ -116,7 +119,9 @@ def media_type_of(name: str) -> str:
 # --- content and change log -------------------------------------------------
 
 
-def canonical_lines(nquads: bytes | Path, *, exclude_graph: NamedNode | None = None) -> list[bytes]:
+def canonical_lines(
+    nquads: bytes | Path, *, exclude_graph: NamedNode | None = None, progress: Stage | None = None
+) -> list[bytes]:
     """The sorted, canonical N-Quads lines of a dataset, without `exclude_graph`.
 
     Without blank nodes the engine's N-Quads lines are already canonical; with
@@ -125,10 +130,11 @@ def canonical_lines(nquads: bytes | Path, *, exclude_graph: NamedNode | None = N
 
     :param nquads: the N-Quads text, or the path of an N-Quads file, which is read a line at a
         time so that the whole text is never in memory beside its lines.
+    :param progress: a stage the bytes of the file are counted in.
     """
     end = f"<{exclude_graph.value}> .".encode() if exclude_graph is not None else None
     found: set[bytes] = set()
-    with _lines_of(nquads) as lines:
+    with reading(nquads, progress) if isinstance(nquads, Path) else io.BytesIO(nquads) as lines:
         for line in lines:
             line = line.strip()
             if b"_:" in line:
@@ -143,10 +149,6 @@ def canonical_lines(nquads: bytes | Path, *, exclude_graph: NamedNode | None = N
     dataset = Dataset(quad for quad in quads if quad.graph_name != exclude_graph)
     dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
     return sorted({line.strip().encode() for line in str(dataset).split("\n") if line.strip()})
-
-
-def _lines_of(nquads: bytes | Path):
-    return nquads.open("rb") if isinstance(nquads, Path) else io.BytesIO(nquads)
 
 
 def content_hash(lines: list[bytes]) -> str:
@@ -187,18 +189,18 @@ def _write_index(releases_dir: Path, entries: list[dict]) -> None:
 # --- writing ----------------------------------------------------------------
 
 
-def _file_info(path: Path) -> dict:
+def _file_info(path: Path, progress: Stage | None = None) -> dict:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with reading(path, progress) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return {"size": path.stat().st_size, "sha256": digest.hexdigest(), "media_type": media_type_of(path.name)}
 
 
-def _gzip(path: Path) -> Path:
+def _gzip(path: Path, progress: Stage | None = None) -> Path:
     """Write `path`.gz reproducibly (no name, mtime 0)."""
     target = path.with_name(path.name + ".gz")
-    with path.open("rb") as source, target.open("wb") as raw:
+    with reading(path, progress) as source, target.open("wb") as raw:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped:
             shutil.copyfileobj(source, zipped, 1 << 20)
     return target
@@ -225,26 +227,34 @@ def write_dumps(
     quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
     triples = [dump for dump in plain if dump not in quads]
     zipped = {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for dump in quads:
-            format = formats[dump.name]
-            options = {"prefixes": prefixes} if format == RdfFormat.TRIG else {}
-            store.dump(directory / dump.name, format, **options)
-            with (directory / dump.name).open("ab") as handle:  # a TriG or N-Quads document may go on
-                serialize(description, handle, format, **options)
-            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
-        merged = store if merge_in_place else create_store(scratch)
-        materialise_default_graph(store, into=None if merge_in_place else merged)
-        ntriples = directory / DUMPS_NT
-        merged.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
-        del merged  # a scratch store is closed before its folder goes
-        if scratch is not None and not merge_in_place:
-            shutil.rmtree(scratch, ignore_errors=True)
-        for dump in triples:
-            if formats[dump.name] != RdfFormat.N_TRIPLES:
-                source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
-                serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
-            zipped[dump.name] = pool.submit(_gzip, directory / dump.name)
+    with ThreadPoolExecutor(max_workers=2) as pool, stage("gzip", total=0, unit="B") as zipping:
+
+        def written(dump) -> None:
+            zipping.add_total((directory / dump.name).stat().st_size)
+            zipped[dump.name] = pool.submit(_gzip, directory / dump.name, zipping)
+
+        with stage("dumps", total=len(plain), unit="files") as dumping:
+            for dump in quads:
+                format = formats[dump.name]
+                options = {"prefixes": prefixes} if format == RdfFormat.TRIG else {}
+                store.dump(directory / dump.name, format, **options)
+                with (directory / dump.name).open("ab") as handle:  # a TriG or N-Quads document may go on
+                    serialize(description, handle, format, **options)
+                written(dump)
+                dumping.advance()
+            merged = store if merge_in_place else create_store(scratch)
+            materialise_default_graph(store, into=None if merge_in_place else merged)
+            ntriples = directory / DUMPS_NT
+            merged.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+            del merged  # a scratch store is closed before its folder goes
+            if scratch is not None and not merge_in_place:
+                shutil.rmtree(scratch, ignore_errors=True)
+            for dump in triples:
+                if formats[dump.name] != RdfFormat.N_TRIPLES:
+                    source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
+                    serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
+                written(dump)
+                dumping.advance()
         return [path for dump in plain for path in (directory / dump.name, zipped[dump.name].result())]
 
 
@@ -268,7 +278,9 @@ def write_changelog(
     written = [directory / CHANGELOG]
     if previous is not None:
         nquads = releases_dir / previous["version"] / DUMPS_NQ
-        added, removed = diff_lines(canonical_lines(nquads, exclude_graph=exclude_graph), current)
+        with stage("change log", total=nquads.stat().st_size, unit="B") as progress:
+            before = canonical_lines(nquads, exclude_graph=exclude_graph, progress=progress)
+        added, removed = diff_lines(before, current)
         _write_lines(directory / ADDED, added)
         _write_lines(directory / REMOVED, removed)
         summary.update(previous=previous["version"], added=len(added), removed=len(removed))
@@ -333,7 +345,8 @@ def write_release(
         store, partial, iris=iris, description=as_quads(description, graph), merge_in_place=merge_in_place,
         scratch=scratch,
     )
-    files = {path.name: _file_info(path) for path in written}
+    with stage("checksums", total=sum(path.stat().st_size for path in written), unit="B") as progress:
+        files = {path.name: _file_info(path, progress) for path in written}
     dumped = dict(files)
     serialize(
         sort_triples(description + size_triples(iris, files, DUMPS)),
@@ -379,10 +392,15 @@ def write_release(
 
 def _data_lines(store: Store, directory: Path) -> list[bytes]:
     """The canonical lines of the store, dumped through a temporary file in `directory`."""
-    with tempfile.NamedTemporaryFile(dir=directory, prefix=".content-", suffix=".nq") as handle:
+    with (
+        tempfile.NamedTemporaryFile(dir=directory, prefix=".content-", suffix=".nq") as handle,
+        stage("content hash", unit="B") as progress,
+    ):
         store.dump(handle, RdfFormat.N_QUADS)
         handle.flush()
-        return canonical_lines(Path(handle.name))
+        path = Path(handle.name)
+        progress.set_total(path.stat().st_size)
+        return canonical_lines(path, progress=progress)
 
 
 def read_description(directory: Path) -> list[Triple]:

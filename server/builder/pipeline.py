@@ -15,6 +15,8 @@ from server.builder.shacl import validate_store
 from server.common.config import Config
 from server.common.errors import ShapesUnusable
 from server.common.errors import ShapesViolated
+from server.common.progress import reading
+from server.common.progress import stage
 from server.common.vocab import Iris
 from server.sources.find import find_shapes
 from server.sources.find import find_sources
@@ -36,7 +38,8 @@ def load_dataset(config: Config, *, path: Path | None = None) -> Store:
     reserved = [dataset_graph(Iris(config.base_iri)).value]
     load_sources(sources, store, base_iri=config.base_iri, reserved=reserved)
     if path is not None:
-        store.optimize()
+        with stage("optimise store"):
+            store.optimize()
     describe_store(store)
     return store
 
@@ -63,15 +66,16 @@ def fingerprint_sources(config: Config) -> str:
     """
     digest = hashlib.sha256(f"{config.base_iri}\0{config.dataset_format}\0".encode())
     paths = [source.path for source in find_sources(config)] + find_shapes(config)
-    for path in paths:
-        try:
-            name = path.relative_to(config.root).as_posix()
-        except ValueError:
-            name = str(path)
-        digest.update(f"{name}\0{path.stat().st_size}\0".encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    with stage("fingerprint sources", total=sum(path.stat().st_size for path in paths), unit="B") as progress:
+        for path in paths:
+            try:
+                name = path.relative_to(config.root).as_posix()
+            except ValueError:
+                name = str(path)
+            digest.update(f"{name}\0{path.stat().st_size}\0".encode())
+            with reading(path, progress) as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
     return digest.hexdigest()
 
 

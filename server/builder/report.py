@@ -16,6 +16,8 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 from rdflib.namespace import SH
 
+from server.common.errors import SourceSyntaxError
+
 log = logging.getLogger(__name__)
 
 
@@ -61,9 +63,16 @@ class ValidationReport:
 
 
 def load_shapes(paths: list[Path], *, base_iri: str) -> Graph:
+    """The shapes of every file in one graph.
+
+    :raises SourceSyntaxError: naming the file (and the line) of the first that does not parse.
+    """
     shapes = Graph()
     for path in paths:
-        shapes.parse(path, format="turtle", publicID=base_iri)
+        try:
+            shapes.parse(path, format="turtle", publicID=base_iri)
+        except (SyntaxError, ValueError) as exc:  # rdflib's BadSyntax is a SyntaxError; bad UTF-8 a ValueError
+            raise SourceSyntaxError(f"{path}: {exc}") from None
     return shapes
 
 

@@ -67,6 +67,8 @@ from rdflib.namespace import XSD
 from server.builder.report import SEVERITY_RANK
 from server.builder.report import ValidationReport
 from server.builder.report import problems_of
+from server.common.errors import ShapesUnsupported
+from server.common.progress import stage_items
 
 # A focus: given a variable name ("?this"), a group graph pattern binding it once to each focus node.
 Focus = Callable[[str], str]
@@ -84,10 +86,14 @@ MAX_NESTED_COUNT = 8
 def validate_store(store: pyoxigraph.Store, shapes: Graph) -> ValidationReport:
     """Validate the union of the graphs of `store` against `shapes`, one SPARQL query per constraint.
 
-    :raises ValueError: if the shapes use something this compiler does not support.
+    :raises ShapesUnsupported: (a ValueError) if the shapes use something this compiler does not support.
     """
-    checks = compile_shapes(shapes)
-    results = _unique(result for check in checks for result in run_check(store, check))
+    try:
+        checks = compile_shapes(shapes)
+    except ValueError as exc:
+        raise ShapesUnsupported(str(exc)) from None
+    results = _unique(result for check in stage_items(checks, "validate", unit="checks") for result in
+                      run_check(store, check))
     conforms = all(result.check.severity in ALLOWED_SEVERITIES for result in results)
     graph = report_graph(shapes, results, conforms)
     problems = sorted(problems_of(graph), key=lambda p: (SEVERITY_RANK.get(p.severity, 9), p.focus, p.path))

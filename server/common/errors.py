@@ -102,13 +102,38 @@ class EngineTimedOut(PublisherError):
     status = 504
 
 
-# Build-time failures: the command line maps them to exit codes.
+# The command line's exit codes (README.md, "Exit codes"); each failure below carries its own.
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_ENGINE = 3
+EXIT_SYSTEM = 4
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+EXIT_CODES = {
+    EXIT_OK: "done",
+    EXIT_INVALID: "the data or the shapes are invalid (a syntax error, a shape violated or not supported)",
+    EXIT_USAGE: "usage: an unknown command or flag, a bad setting, a missing input file or column",
+    EXIT_ENGINE: "the remote SPARQL engine refused or cannot be reached",
+    EXIT_SYSTEM: "a file, folder or port cannot be used (permission, disk full, port taken)",
+    EXIT_BUG: "an unexpected error, a bug: please report it (--log-level DEBUG shows where)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+# Build-time failures: the command line exits with their exit_code.
 class BuildError(Exception):
     """A stage of the build failed; the message says where and why."""
 
+    exit_code = EXIT_INVALID
+
 
 class SourceSyntaxError(BuildError):
-    pass
+    """A source or shapes file does not parse; the message names the file, line and column."""
+
+
+class ShapesUnsupported(BuildError, ValueError):
+    """The shapes use something the validator cannot check; the message names the shape and the term."""
 
 
 class ShapesUnusable(BuildError):

@@ -26,7 +26,10 @@ from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 
+from server.common.errors import EXIT_ENGINE
 from server.common.errors import BuildError
+from server.common.progress import stage
+from server.common.progress import stage_items
 from server.engine.remote import redact
 from server.release.release import Release
 
@@ -38,6 +41,8 @@ DEFAULT_STAGING = "urn:x-mic-lod:default-graph"  # the name the release's defaul
 
 class PublishError(BuildError):
     """The engine refused or could not be reached; the live release is unchanged."""
+
+    exit_code = EXIT_ENGINE
 
 
 def staging_iri(graph: str, version: str) -> str:
@@ -64,13 +69,14 @@ def publish_release(
     default = next(release.store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
     if default:
         staged.append((DEFAULT_STAGING, DefaultGraph()))
-    for graph, source in staged:
+    for graph, source in stage_items(staged, "send graphs", unit="graphs"):
         body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
         target = f"{store_url}?graph={quote(staging_iri(graph, release.version), safe='')}"
         _send(session, "PUT", target, body, "application/n-triples", timeout_s)
-        log.info("staged %s (%d bytes)", f"<{graph}>" if graph != DEFAULT_STAGING else "the default graph", len(body))
-    update = switch_update(graphs, release.version, default=default, union=union)
-    _send(session, "POST", update_url, update.encode(), "application/sparql-update", timeout_s)
+        log.debug("staged %s (%d bytes)", f"<{graph}>" if graph != DEFAULT_STAGING else "the default graph", len(body))
+    with stage("switch the engine to the release"):
+        update = switch_update(graphs, release.version, default=default, union=union)
+        _send(session, "POST", update_url, update.encode(), "application/sparql-update", timeout_s)
     log.info("engine now serves release %s (%d graphs)", release.version, len(graphs))
     return len(graphs)
 

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TextIO
 
 from server.common.config import Config
+from server.common.errors import EXIT_USAGE
+from server.common.progress import stage
 from server.linking.search import SearchIndex
 from server.linking.search import UnknownType
 from server.linking.search import is_certain
@@ -39,6 +41,8 @@ COLUMNS = ("iri", "label", "score", "match")
 
 class LinkError(ValueError):
     """The input cannot be linked as asked (no such file or column, unknown type); the message says why."""
+
+    exit_code = EXIT_USAGE
 
 
 def link_rows(
@@ -63,8 +67,18 @@ def link_rows(
         yield {**row, **added}
 
 
-def link_csv(source: TextIO, target: TextIO, index: SearchIndex, *, column: str, type_name: str | None = None) -> int:
+def link_csv(
+    source: TextIO,
+    target: TextIO,
+    index: SearchIndex,
+    *,
+    column: str,
+    type_name: str | None = None,
+    rows: int | None = None,
+) -> int:
     """Read CSV from `source`, write it with the four columns added to `target`; return the rows written.
+
+    `rows` is how many rows there are, if known (a stage "link" counts them).
 
     :raises LinkError: if `column` is not in the header or `type_name` names no class.
     """
@@ -81,11 +95,11 @@ def link_csv(source: TextIO, target: TextIO, index: SearchIndex, *, column: str,
     fields = header + [name for name in COLUMNS if name not in header]
     writer = csv.DictWriter(target, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    count = 0
-    for row in link_rows(reader, index, column=column, types=sorted(types)):
-        writer.writerow(row)
-        count += 1
-    return count
+    with stage("link", total=rows, unit="rows") as progress:
+        for row in link_rows(reader, index, column=column, types=sorted(types)):
+            writer.writerow(row)
+            progress.advance()
+    return int(progress.done)
 
 
 def run_link(config: Config, *, input: str, column: str, type_name: str | None, output: str | None) -> int:
@@ -103,9 +117,11 @@ def run_link(config: Config, *, input: str, column: str, type_name: str | None, 
     if column not in header:
         raise LinkError(f"no column {column!r} in {input}; its columns are: {', '.join(header) or '(none)'}")
     store, _ = load_and_validate(config)
-    index = build_index(store, Iris(config.base_iri))
+    with stage("search index"):
+        index = build_index(store, Iris(config.base_iri))
     buffer = io.StringIO()
-    count = link_csv(io.StringIO(source_text), buffer, index, column=column, type_name=type_name)
+    rows = sum(1 for _ in csv.reader(io.StringIO(source_text))) - 1
+    count = link_csv(io.StringIO(source_text), buffer, index, column=column, type_name=type_name, rows=rows)
     if output:
         Path(output).write_text(buffer.getvalue(), encoding="utf-8")
     else:

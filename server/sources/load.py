@@ -26,6 +26,9 @@ from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 
 from server.common.errors import SourceSyntaxError
+from server.common.progress import Stage
+from server.common.progress import reading
+from server.common.progress import stage
 from server.common.vocab import DCTERMS
 from server.common.vocab import RDF
 from server.common.vocab import RDFS
@@ -52,29 +55,43 @@ def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved
         or the file that fills a reserved graph.
     """
     reserved = [NamedNode(iri) for iri in reserved]
-    for source in sources:
-        graph = NamedNode(source.graph_iri) if source.graph_iri else None
-        if source.format == PASSAGES:
-            store.bulk_extend(passage_quads(read_passages(source.path), graph, base_iri=base_iri))
-        else:
-            parse_rdf(source.path, store, source.format, graph, base_iri=base_iri + quote(source.location))
-        for name in reserved:
-            if store.contains_named_graph(name):
-                raise SourceSyntaxError(
-                    f"{source.path}: fills the graph <{name.value}>, the name this server gives its own "
-                    "description of the dataset; rename that graph, or serve with another --base-iri"
-                )
-        log.info("loaded %s into %s", source.path.name, f"<{graph.value}>" if graph else "the graphs it names")
+    size = sum(source.path.stat().st_size for source in sources)
+    with stage("parse and load", total=size, unit="B") as progress:
+        for source in sources:
+            graph = NamedNode(source.graph_iri) if source.graph_iri else None
+            if source.format == PASSAGES:
+                store.bulk_extend(passage_quads(read_passages(source.path), graph, base_iri=base_iri))
+                progress.advance(source.path.stat().st_size)
+            else:
+                location = base_iri + quote(source.location)
+                parse_rdf(source.path, store, source.format, graph, base_iri=location, progress=progress)
+            for name in reserved:
+                if store.contains_named_graph(name):
+                    raise SourceSyntaxError(
+                        f"{source.path}: fills the graph <{name.value}>, the name this server gives its own "
+                        "description of the dataset; rename that graph, or serve with another --base-iri"
+                    )
+            log.debug("loaded %s into %s", source.path.name, f"<{graph.value}>" if graph else "the graphs it names")
 
 
-def parse_rdf(path: Path, store: Store, format: RdfFormat, graph: NamedNode | None, *, base_iri: str) -> None:
-    """Bulk-load one RDF file (gzipped if its name ends in .gz) into `graph`, or as it is if `graph` is None."""
+def parse_rdf(
+    path: Path,
+    store: Store,
+    format: RdfFormat,
+    graph: NamedNode | None,
+    *,
+    base_iri: str,
+    progress: Stage | None = None,
+) -> None:
+    """Bulk-load one RDF file (gzipped if its name ends in .gz) into `graph`, or as it is if `graph` is None.
+
+    Every byte read from the file advances `progress`.
+    """
     try:
-        if path.name.endswith(GZIP):
-            with gzip.open(path) as handle:
+        with reading(path, progress) as raw:
+            handle = gzip.open(raw) if path.name.endswith(GZIP) else raw
+            with handle:
                 store.bulk_load(handle, format=format, base_iri=base_iri, to_graph=graph)
-        else:
-            store.bulk_load(path=str(path), format=format, base_iri=base_iri, to_graph=graph)
     except SyntaxError as exc:
         raise SourceSyntaxError(f"{path}: {exc}") from exc
     except (OSError, ValueError, EOFError) as exc:  # unreadable, not UTF-8, or a broken gzip

@@ -17,6 +17,9 @@ from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 
+from server.common.progress import reading
+from server.common.progress import stage
+
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +48,6 @@ def materialise_default_graph(store: Store, into: Store | None = None) -> None:
     (a scratch one for the triples dumps), `store` is left as it is. Blank nodes keep
     their identity: the triples are copied, not re-parsed.
     """
-    started = time.perf_counter()
     in_place = into is None
     quads = (
         Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
@@ -53,10 +55,11 @@ def materialise_default_graph(store: Store, into: Store | None = None) -> None:
         if not (in_place and isinstance(quad.graph_name, DefaultGraph))
     )
     target = store if in_place else into
-    while batch := list(islice(quads, MATERIALISE_BATCH)):  # the bulk loader holds a batch in memory
-        target.bulk_extend(batch)
-    target.flush()
-    log.info("default graph materialised in %.1f s", time.perf_counter() - started)
+    with stage("materialise default graph", total=len(store), unit="quads") as progress:
+        while batch := list(islice(quads, MATERIALISE_BATCH)):  # the bulk loader holds a batch in memory
+            target.bulk_extend(batch)
+            progress.advance(len(batch))
+        target.flush()
 
 
 # --- the on-disk store folder -------------------------------------------------
@@ -102,7 +105,9 @@ def write_store_state(store_path: Path, state: dict) -> None:
 def load_store(nquads: Path, *, without: Iterable[str] = ()) -> Store:
     """A new in-memory store holding the quads of an N-Quads file, but those of the graphs named `without`."""
     store = Store()
-    store.load(path=str(nquads), format=RdfFormat.N_QUADS)
+    with stage("load release dump", total=nquads.stat().st_size, unit="B") as progress:
+        with reading(nquads, progress) as handle:
+            store.load(handle, format=RdfFormat.N_QUADS)
     for graph in without:
         store.remove_graph(NamedNode(graph))
     return store

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from server.common.config import COMMANDS
 from server.common.config import Config
+from server.common.config import build_parser
+from server.common.errors import EXIT_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -65,3 +68,43 @@ def test_readme_provenance_query_finds_the_passage_and_its_text(client):
     rows = response.get_json()["results"]["bindings"]
     assert [row["passage"]["value"].rsplit("/", 1)[-1] for row in rows] == ["F5"]
     assert "恒久的な基金を設置" in rows[0]["text"]["value"]
+
+
+def readme_settings() -> list[tuple[str, str, list[str]]]:
+    """(variable, flag, commands) of each row of README's configuration table."""
+    rows = re.findall(r"^\| `(LOD_\w+)` \| `(--[\w-]+)` \| ([\w ,]+) \|", README, flags=re.M)
+    names = [command.name for command in COMMANDS]
+    return [(variable, flag, names if used == "all" else used.split(", ")) for variable, flag, used in rows]
+
+
+def test_readme_documents_each_setting_with_the_commands_that_take_it():
+    documented = {variable: (flag, sorted(used)) for variable, flag, used in readme_settings()}
+    declared = {
+        f"LOD_{field.name.upper()}": ("--" + field.name.replace("_", "-"), sorted(field.metadata["commands"]))
+        for field in dataclasses.fields(Config)
+    }
+    assert documented == declared
+
+
+@pytest.mark.parametrize("variable, flag, commands", readme_settings(), ids=lambda value: str(value))
+def test_each_documented_flag_is_taken_by_the_commands_it_is_documented_for(variable, flag, commands):
+    parser = build_parser()
+    for command in COMMANDS:
+        argv = [command.name, flag, "off" if flag == "--progress" else "1"]
+        if command.name == "link":
+            argv += ["names.csv", "--column", "name"]
+        args, unknown = parser.parse_known_args(argv)
+        assert (unknown == []) == (command.name in commands), (command.name, flag)
+
+
+def test_readme_command_table_has_each_command():
+    rows = re.findall(r"^\| `(\w+)` \| (.+?) \| `(python3 -m server .+?)` \|$", README, flags=re.M)
+    assert [name for name, _, _ in rows] == [command.name for command in COMMANDS]
+    for name, _, example in rows:
+        args, unknown = build_parser().parse_known_args(shlex.split(example)[3:])
+        assert (args.command, unknown) == (name, [])
+
+
+def test_readme_exit_codes_are_the_command_line_s():
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", README, flags=re.M)
+    assert {int(code) for code, _ in rows} == set(EXIT_CODES)

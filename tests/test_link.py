@@ -38,8 +38,8 @@ def test_link_command_round_trips_a_csv(tmp_path, make_config, capsys):
         writer.writerows(rows)
     target = tmp_path / "out.csv"
     build = make_config().release_dir
-    argv = ["link", str(source), "--column", "name", "--output", str(target), "--build-dir", str(build)]
-    assert main(argv, environ={}) == 0
+    argv = ["link", str(source), "--column", "name", "--output", str(target)]
+    assert main(argv, environ={"LOD_BUILD_DIR": str(build)}) == 0
     linked = read_csv(target.read_text(encoding="utf-8"))
     assert list(linked[0]) == ["no", "name", "note", "iri", "label", "score", "match"]
     assert [{k: row[k] for k in ("no", "name", "note")} for row in linked] == rows

@@ -1,10 +1,13 @@
-"""`mic-lod build|validate|serve|link`: turns flags and env into a Config, runs the pipeline or the app.
+"""`mic-lod validate|build|serve|publish|link` (also `python3 -m server ...`): one call per command.
 
-Exit codes: 0 success, 1 the graph breaks its shapes, 2 bad settings or source syntax.
+The command line and its settings are declared in server/common/config.py (COMMANDS, Config);
+progress is shown by server/cli/progress.py; the exit codes are those of server/common/errors.py
+(EXIT_CODES), and no error a user can make ends in a traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -12,45 +15,74 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from server.cli.progress import open_reporter
 from server.common.config import Config
 from server.common.config import ConfigError
-from server.common.errors import BuildError
+from server.common.config import parse_command_line
+from server.common.errors import EXIT_BUG
+from server.common.errors import EXIT_INTERRUPTED
+from server.common.errors import EXIT_INVALID
+from server.common.errors import EXIT_OK
+from server.common.errors import EXIT_SYSTEM
+from server.common.errors import EXIT_USAGE
 from server.common.errors import ShapesViolated
 from server.common.log import configure_logging
+from server.common.progress import LogReporter
+from server.common.progress import Reporter
+from server.common.progress import use_reporter
 
 log = logging.getLogger(__name__)
 
-EXIT_VIOLATIONS = 1
-EXIT_BAD_INPUT = 2
 
-
-def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None, *, prog: str = "mic-lod") -> int:
+    """Run one command line; return its exit code."""
     argv = sys.argv[1:] if argv is None else argv
     environ = dict(os.environ) if environ is None else environ
     try:
-        command, config = Config.from_args_and_env(argv, environ)
+        command, config, args = parse_command_line(argv, environ, prog=prog)
+    except SystemExit as exc:  # argparse printed the help (0) or what is wrong with the usage (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except ConfigError as exc:
-        print(f"mic-lod: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    configure_logging(config)
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    reporter, handler = open_reporter(config.progress)
+    configure_logging(config, handler)
     try:
-        if command == "validate":
-            return run_validate(config)
-        if command == "link":
-            return run_link(config, argv)
-        release = run_build(config)
-        if command == "publish":
-            return run_publish(config, release)
+        with use_reporter(reporter):
+            if command == "validate":
+                return run_validate(config)
+            if command == "link":
+                return run_link(config, args)
+            if command == "publish":
+                return run_publish(config)
+            release = run_build(config)
         if command == "serve":
-            run_serve(config, release)
-        return 0
-    except ShapesViolated as exc:
+            with use_reporter(LogReporter() if config.progress != "off" else Reporter()):  # reloads log their stages
+                run_serve(config, release)
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return report_failure(exc, prog)
+
+
+def report_failure(exc: Exception, prog: str) -> int:
+    """Say what went wrong, in one line (after the SHACL report of a refused graph); return the exit code."""
+    if isinstance(exc, ShapesViolated):
         sys.stderr.write(exc.report.text())
-        print(f"mic-lod: refused: {exc}", file=sys.stderr)
-        return EXIT_VIOLATIONS
-    except (BuildError, FileNotFoundError) as exc:
-        print(f"mic-lod: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(f"{prog}: refused: {exc}", file=sys.stderr)
+    elif isinstance(exc, OSError):  # a path that does not exist is a usage error; any other, the system's
+        print(f"{prog}: {exc.strerror}: {exc.filename}" if exc.filename else f"{prog}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_SYSTEM
+    elif hasattr(exc, "exit_code"):
+        print(f"{prog}: {exc}", file=sys.stderr)
+    else:
+        log.debug("unexpected error", exc_info=exc)
+        print(f"{prog}: unexpected error, please report it: {type(exc).__name__}: {exc}"
+              " (--log-level DEBUG shows where)", file=sys.stderr)
+    return getattr(exc, "exit_code", EXIT_BUG)
 
 
 def run_validate(config: Config) -> int:
@@ -67,27 +99,18 @@ def run_validate(config: Config) -> int:
     report.graph.serialize(path, format="turtle")
     sys.stdout.write(report.text())
     print(f"SHACL report written to {path}")
-    return EXIT_VIOLATIONS if report.violations else 0
+    return EXIT_INVALID if report.violations else EXIT_OK
 
 
-def run_link(config: Config, argv: Sequence[str]) -> int:
-    """Link a CSV file's names to our IRIs (server/linking/link.py); exit 2 on a bad file, column or type."""
-    from server.common.config import build_parser
-    from server.linking.link import LinkError
+def run_link(config: Config, args: argparse.Namespace) -> int:
+    """Link a CSV file's names to our IRIs (server/linking/link.py)."""
     from server.linking.link import run_link as link
 
-    args = build_parser().parse_args(list(argv))
-    if not args.input or not args.column:
-        print("mic-lod: link needs an input CSV and --column NAME", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        return link(config, input=args.input, column=args.column, type_name=args.link_type, output=args.output)
-    except LinkError as exc:
-        print(f"mic-lod: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return link(config, input=args.input, column=args.column, type_name=args.link_type, output=args.output)
 
 
 def run_build(config: Config):
+    """Build the release (or reopen the one built from the same sources); return it."""
     from server.release.release import build_release
 
     release = build_release(config)
@@ -110,8 +133,13 @@ def run_serve(config: Config, release) -> None:
     from server.web.app import create_app
 
     releases = Releases(Served(release, open_engine(release, config)))
-    app = create_app(config, releases)
-    server = create_server(app, **server_options(config))
+    try:
+        server = create_server(create_app(config, releases), **server_options(config))
+    except BaseException as exc:  # stop the query workers
+        releases.current.engine.close()
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+        raise
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload, args=(config, releases)).start())
     print(f"serving on http://{config.host}:{server.effective_port}/", flush=True)
     try:
@@ -144,20 +172,20 @@ def open_engine(release, config: Config):
     return engine
 
 
-def run_publish(config: Config, release) -> int:
-    """Load the release into the remote engine (server/engine/publish.py); exit 2 if the engine refuses."""
+def run_publish(config: Config) -> int:
+    """Build the release, then load it into the remote engine (server/engine/publish.py)."""
     from server.engine.publish import publish_release
 
     if not (config.engine_update_url and config.engine_store_url):
-        print("mic-lod: publish needs --engine-update-url and --engine-store-url", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise ConfigError("publish needs --engine-update-url and --engine-store-url")
+    release = run_build(config)
     auth = (config.engine_user, config.engine_password) if config.engine_user else None
     count = publish_release(
         release, store_url=config.engine_store_url, update_url=config.engine_update_url, auth=auth,
         union=config.union_default_graph,
     )
     print(f"release {release.version} published: {count} graphs")
-    return 0
+    return EXIT_OK
 
 
 def server_options(config: Config) -> dict:
@@ -215,4 +243,4 @@ def reload(config: Config, releases) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python3 -m server"))

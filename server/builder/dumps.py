@@ -227,10 +227,9 @@ def write_dumps(
     quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
     triples = [dump for dump in plain if dump not in quads]
     zipped = {}
-    with ThreadPoolExecutor(max_workers=2) as pool, stage("gzip", total=0, unit="B") as zipping:
+    with ThreadPoolExecutor(max_workers=2) as pool, stage("gzip", unit="B") as zipping:
 
         def written(dump) -> None:
-            zipping.add_total((directory / dump.name).stat().st_size)
             zipped[dump.name] = pool.submit(_gzip, directory / dump.name, zipping)
 
         with stage("dumps", total=len(plain), unit="files") as dumping:
@@ -255,6 +254,7 @@ def write_dumps(
                     serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
                 written(dump)
                 dumping.advance()
+        zipping.set_total(sum((directory / dump.name).stat().st_size for dump in plain))
         return [path for dump in plain for path in (directory / dump.name, zipped[dump.name].result())]
 
 

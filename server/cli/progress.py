@@ -43,13 +43,12 @@ class TerminalReporter(Reporter):
         from rich.console import Console
         from rich.progress import BarColumn
         from rich.progress import Progress
-        from rich.progress import SpinnerColumn
         from rich.progress import TextColumn
         from rich.table import Column
 
         self.console = Console(file=stream)
         self._columns = (
-            SpinnerColumn(finished_text="[green]✓"),
+            _Spinner(),
             TextColumn("{task.description}", table_column=Column(min_width=26, no_wrap=True)),
             BarColumn(bar_width=16),
             _column(_counts),
@@ -74,7 +73,9 @@ class TerminalReporter(Reporter):
             if self._bars is None:
                 self._bars = self._make()
                 self._bars.start()
-            self._tasks[stage] = self._bars.add_task(stage.name, total=stage.total, unit=stage.unit)
+            self._tasks[stage] = self._bars.add_task(
+                stage.name, total=stage.total, unit=stage.unit, took=None, failed=False
+            )
 
     def update(self, stage: Stage) -> None:
         with self._lock:
@@ -85,8 +86,15 @@ class TerminalReporter(Reporter):
         with self._lock:
             task = self._tasks.pop(stage)
             total = stage.total if stage.total is not None and not failed else stage.done or 1
-            description = f"[red]{stage.name} (stopped)" if failed else stage.name
-            self._bars.update(task, completed=stage.done or total, total=total, description=description)
+            description = f"{stage.name} (stopped)" if failed else stage.name
+            self._bars.update(
+                task,
+                completed=stage.done or total,
+                total=total,
+                description=description,
+                took=stage.elapsed,
+                failed=failed,
+            )
             self._bars.stop_task(task)
             if not self._tasks:  # nothing runs: leave the lines as they are, so other output comes below
                 self._bars.stop()
@@ -105,17 +113,33 @@ def _counts(task) -> str:
 
 
 def _rate(task) -> str:
-    speed = task.finished_speed or task.speed
+    """While running, the recent rate; once finished, the rate over the whole stage."""
+    took = task.fields["took"]
+    speed = task.completed / took if took else task.speed
     return rate(speed, task.fields["unit"]) if speed and task.fields["unit"] else ""
 
 
 def _time(task) -> str:
     """Time taken once finished; while running, time left if known, else time so far."""
-    if task.finished:
-        return f"took {duration(task.finished_time)}"
+    if task.fields["took"] is not None:
+        return f"took {duration(task.fields['took'])}"
     if task.time_remaining is not None and task.total:
         return f"{duration(task.time_remaining)} left"
     return duration(task.elapsed or 0)
+
+
+def _Spinner():
+    """A spinner while the stage runs, then ✓ (or ✗ if it failed)."""
+    from rich.progress import SpinnerColumn
+    from rich.text import Text
+
+    class Spinner(SpinnerColumn):
+        def render(self, task):
+            if task.fields["took"] is None:
+                return self.spinner.render(task.get_time())
+            return Text("✗", style="red") if task.fields["failed"] else Text("✓", style="green")
+
+    return Spinner()
 
 
 def _column(render):

@@ -32,7 +32,7 @@ UPDATE_EVERY_S = 0.1
 
 
 class Stage:
-    """One stage of work under way: `advance` it as work is done, `set_total` when the total is known."""
+    """One stage of work under way: `advance` it as work is done, `set_total` once the total is known."""
 
     def __init__(self, name: str, *, total: float | None, unit: str, reporter: Reporter, clock=time.monotonic):
         self.name = name
@@ -57,12 +57,6 @@ class Stage:
 
     def set_total(self, total: float | None) -> None:
         self.total = total
-        self._reporter.update(self)
-
-    def add_total(self, amount: float) -> None:
-        """More work was found (a file to compress): the total grows by `amount`."""
-        with self._lock:
-            self.total = (self.total or 0) + amount
         self._reporter.update(self)
 
     @property

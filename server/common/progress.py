@@ -86,12 +86,16 @@ class Stage:
         >>> now[0] = 10.0
         >>> s.describe()
         'parse: 1.0 of 4.0 MB (25%), 100.0 kB/s, about 30 s left'
+        >>> Stage("optimise store", total=None, unit="", reporter=Reporter(), clock=lambda: now[0]).describe()
+        'optimise store: running for 0.0 s'
         """
+        if not self.done and self.total is None:  # nothing to count yet (the engine writing a file, say)
+            return f"{self.name}: running for {duration(self.elapsed)}"
         parts = [counts(self.done, self.total, self.unit)]
         if self.rate is not None:
             parts.append(rate(self.rate, self.unit))
         remaining = self.remaining
-        if remaining is not None:
+        if remaining:
             parts.append(f"about {duration(remaining)} left")
         return f"{self.name}: " + ", ".join(parts)
 

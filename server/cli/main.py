@@ -106,7 +106,8 @@ def run_link(config: Config, args: argparse.Namespace) -> int:
     """Link a CSV file's names to our IRIs (server/linking/link.py)."""
     from server.linking.link import run_link as link
 
-    return link(config, input=args.input, column=args.column, type_name=args.link_type, output=args.output)
+    return link(config, input=args.input, column=args.column, type_name=args.link_type, output=args.output,
+                keep_formulas=args.keep_formulas)
 
 
 def run_build(config: Config):

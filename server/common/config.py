@@ -373,6 +373,8 @@ COMMANDS = (
             (("--type",), {"dest": "link_type", "metavar": "CLASS",
                            "help": "keep candidates of this class (an IRI, prefixed name, local name or label)"}),
             (("--output",), {"metavar": "FILE", "help": "where to write the linked CSV (default: standard output)"}),
+            (("--keep-formulas",), {"action": "store_true",
+                                    "help": "write cells starting with = + - @ as read, not made text with a '"}),
         ),
     ),
 )

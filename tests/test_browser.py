@@ -1,7 +1,8 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against the live server.
 
 Each test records every request the page makes and fails if one goes to any
-host but the server (no CDN, no fonts, no analytics). Screenshots of the home
+host but the server (no CDN, no fonts, no analytics), or if the page breaks its
+own Content-Security-Policy (an inline script or style the policy blocks). Screenshots of the home
 page, a resource page and the workbench with results (and phone-width ones)
 are written to tests/screenshots/, which git ignores:
 
@@ -43,6 +44,7 @@ class Browser:
     def __init__(self, playwright, base_url: str):
         self.base_url = base_url
         self.requests: list[str] = []
+        self.policy_violations: list[str] = []
         self.browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
 
     def page(self, *, locale: str = "en-GB", viewport: dict | None = None):
@@ -51,8 +53,13 @@ class Browser:
         )
         page = context.new_page()
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", self._console)
         page.set_default_timeout(15_000)
         return page
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.policy_violations.append(message.text)
 
     def foreign_requests(self) -> list[str]:
         ours = urlsplit(self.base_url).netloc
@@ -77,6 +84,7 @@ def browser(live_server):
             opened.close()
     assert opened.requests, "the test made no request"
     assert opened.foreign_requests() == []
+    assert opened.policy_violations == []
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> None:
@@ -200,3 +208,26 @@ def test_keyboard_reaches_the_search_box_from_the_skip_link(browser):
     page.goto("/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def test_a_javascript_iri_in_the_results_is_text_and_runs_nothing(browser):
+    query = "SELECT ?x WHERE { VALUES ?x { <javascript:alert(document.domain)> } }"
+    page = browser.page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto("/sparql?format=html&query=" + quote(query))
+    cell = page.locator("table.results tbody td").first
+    assert cell.inner_text() == "javascript:alert(document.domain)"
+    assert cell.locator("a").count() == 0
+    cell.click()
+    page.evaluate("1")  # let a click's script, if any, run first
+    assert dialogs == []
+
+
+def test_the_language_switch_of_a_crafted_path_stays_on_the_site(browser):
+    page = browser.page()
+    page.goto("/%5Cevil.example/x")
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="日本語").click()
+    page.wait_for_url("**lang=ja")
+    assert urlsplit(page.url).netloc == urlsplit(browser.base_url).netloc
+    assert page.locator("html").get_attribute("lang") == "ja"

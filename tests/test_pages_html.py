@@ -407,3 +407,24 @@ def test_home_lists_the_first_organisations_and_people_and_counts_the_rest(make_
     assert total > 3 and f"and {total - 3} more: use the search or SPARQL" in html
     people = html.split("People <small>", 1)[1].split("</ul>", 1)[0]
     assert people.count("<li>") == 2 and "and 0 more" not in html  # two people: all listed
+
+
+def test_result_iris_that_are_not_http_are_shown_as_text_not_links(client):
+    query = ('SELECT ?x WHERE { VALUES ?x { <javascript:alert(document.domain)> <JavaScript:alert(1)> '
+             "<data:text/html,x> <urn:isbn:4-00-000000-0> <https://example.org/a> } }")
+    html, elements = page(client, "/sparql?format=html&query=" + quote(query))
+    hrefs = elements.hrefs()
+    assert "https://example.org/a" in hrefs
+    assert not [href for href in hrefs if not href.startswith(("/", "#", "http://", "https://"))]
+    assert "javascript:alert(document.domain)" in html and "urn:isbn:4-00-000000-0" in html  # shown as text
+
+
+@pytest.mark.parametrize("path", PAGES + ["/sparql?format=html&query=ASK%7B%7D", "/nothing-here"])
+def test_pages_have_no_inline_script_or_event_handlers(client, path):
+    response = client.get(path, headers={"Accept": "text/html"})
+    elements = Elements(response.get_data(as_text=True))
+    for tag, attributes in elements.tags:
+        assert not [name for name in attributes if name.startswith("on")], (tag, attributes)
+        if tag == "script":
+            assert attributes.get("src") or attributes.get("type") == "application/json", attributes
+        assert not str(attributes.get("href") or "").lower().startswith("javascript:")

@@ -17,6 +17,7 @@ from server.builder.pipeline import load_and_validate
 from server.engine.local import LocalEngine
 from server.engine.serving import Served
 from server.engine.workers import QueryPool
+from server.web import urls
 from tests.conftest import MINI
 from tests.conftest import ROOT
 
@@ -333,3 +334,124 @@ def test_unknown_methods_get_4xx(method, any_server):
     status, body = raw_request(any_server.url, method + b" /sparql HTTP/1.1")
     assert 400 <= status < 500
     assert b"Traceback" not in body
+
+
+# --- Web surfaces beyond /sparql: cost, script, redirects, headers, Host ---------------------------
+
+IRI_OF_MIC = "https://mic-ict.example.org/id/organization/mic"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reconcile/view?id=https://mic-ict.example.org//evil.example/x",
+        "/reconcile/view?id=https://mic-ict.example.org/%2F%2Fevil.example/x",
+        "/reconcile/view?id=https://mic-ict.example.org/\\evil.example/x",
+        "/reconcile/view?id=https://mic-ict.example.org/id/nothing-known",
+    ],
+)
+def test_reconciliation_view_redirects_only_to_known_resources(path, live_server):
+    response = requests.get(live_server.url + path, allow_redirects=False, timeout=30)
+    assert_clean_error(response, 404)
+    assert "Location" not in response.headers
+
+
+def test_redirects_are_our_own_paths_whatever_the_host_header(live_server):
+    response = requests.get(live_server.url + "/download", headers={"Host": "evil.example"}, allow_redirects=False,
+                            timeout=30)
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/download/"
+    known = requests.get(live_server.url + "/reconcile/view", params={"id": IRI_OF_MIC}, allow_redirects=False,
+                         headers={"Host": "evil.example"}, timeout=30)
+    assert known.status_code == 303 and known.headers["Location"] == "/id/organization/mic"
+
+
+@pytest.mark.parametrize("path", ["/%5Cevil.example/x", "/%09/evil.example/x", "/%0D/evil.example/x"])
+def test_language_links_stay_on_the_site_whatever_the_path(path, live_server):
+    status, body = raw_request(live_server.url, f"GET {path} HTTP/1.1".encode(), b"Accept: text/html\r\n")
+    assert status in (400, 404)
+    hrefs = [href for tag in body.decode().split("<")[1:] if 'hreflang="' in tag
+             for href in [tag.split('href="', 1)[1].split('"', 1)[0]]]
+    assert len(hrefs) >= 2  # the <link rel=alternate> and the language switch
+    for href in hrefs:
+        assert href.startswith("/") and not href.startswith("//"), href
+        assert "\\" not in href and not any(ord(c) < 0x21 for c in href), href
+
+
+SURFACES = ["/", "/sparql", "/sparql?query=ASK%7B%7D", "/id/organization/mic", "/id/organization/mic.ttl",
+            "/reconcile", "/api/search?q=G7", "/download/", "/static/site.css", "/nothing-here", "/search?q=G7"]
+
+
+@pytest.mark.parametrize("path", SURFACES)
+def test_every_answer_carries_the_security_headers(path, live_server):
+    response = requests.get(live_server.url + path, headers={"Accept": "text/html"}, timeout=30)
+    header = response.headers["Content-Security-Policy"]
+    policy = dict(directive.strip().split(" ", 1) for directive in header.split(";"))
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
+    assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'" and response.headers["X-Frame-Options"] == "DENY"
+    assert "unsafe-inline" not in header
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_preview_card_alone_may_be_framed(live_server):
+    response = requests.get(live_server.url + "/reconcile/preview", params={"id": IRI_OF_MIC}, timeout=30)
+    assert response.status_code == 200
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    assert "<style" not in response.text  # its style is a file of ours, as the policy wants
+
+
+def absolute_urls(url: str, **headers) -> dict[str, str]:
+    """The absolute URLs the server writes: sd:endpoint, the manifest's, the workbench's share link."""
+    description = requests.get(url + "/sparql", headers={"Accept": "application/n-triples", **headers}, timeout=30)
+    endpoint = next(line.split()[2].strip("<>") for line in description.text.splitlines() if "#endpoint>" in line)
+    manifest = requests.get(url + "/reconcile", headers=headers, timeout=30).json()
+    workbench = requests.get(url + "/sparql", params={"query": "ASK {}", "format": "html"},
+                             headers={"Accept": "text/html", **headers}, timeout=30).text
+    share = workbench.split('id="share-link"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    return {"endpoint": endpoint, "preview": manifest["preview"]["url"], "documentation": manifest["documentation"],
+            "suggest": manifest["suggest"]["entity"]["service_url"], "share": share}
+
+
+def test_absolute_urls_come_from_the_base_iri_not_the_host_header(live_server):
+    for name, url in absolute_urls(live_server.url, Host="evil.example").items():
+        assert url.startswith("https://mic-ict.example.org/"), (name, url)
+    # A server listening on loopback, reached by a loopback name, is a local run: its links work there.
+    local = absolute_urls(live_server.url)
+    assert local["endpoint"] == live_server.url + "/sparql"
+
+
+def test_absolute_urls_follow_a_trusted_proxy_and_only_it(make_live_server):
+    server = make_live_server(trusted_proxy="127.0.0.1")
+    forwarded = absolute_urls(server.url, **{"X-Forwarded-Host": "lod.example.jp", "X-Forwarded-Proto": "https"})
+    for name, url in forwarded.items():
+        assert url.startswith("https://lod.example.jp/"), (name, url)
+    for name, url in absolute_urls(server.url, Host="evil.example").items():
+        assert url.startswith("https://mic-ict.example.org/"), (name, url)
+    untrusted = make_live_server(trusted_proxy="192.0.2.1")  # the proxy is elsewhere: its headers are ignored
+    for name, url in absolute_urls(untrusted.url, **{"X-Forwarded-Host": "evil.example"}).items():
+        assert url.startswith("https://mic-ict.example.org/"), (name, url)
+
+
+def test_language_cookie_is_secure_behind_https_and_never_publicly_cached(live_server):
+    for path in ("/", "/id/organization/mic", "/sparql"):
+        response = requests.get(live_server.url + path, params={"lang": "ja"}, headers={"Host": "evil.example",
+                                "Accept": "text/html"}, timeout=30)
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+        assert "public" not in response.headers.get("Cache-Control", ""), path
+        assert "Cookie" in response.headers["Vary"]
+    local = requests.get(live_server.url + "/", params={"lang": "ja"}, timeout=30)  # plain http on this machine
+    assert "Secure" not in local.headers["Set-Cookie"]
+
+
+def test_a_proxy_that_mounts_the_app_under_a_path_gets_urls_under_the_base_iris_path(make_app):
+    app = make_app(trusted_proxy="127.0.0.1", base_iri="https://data.example.jp/mic-ict/")
+    forwarded = {"X-Forwarded-Host": "data.example.jp", "X-Forwarded-Proto": "https"}
+    # What waitress hands the app from the proxy of docs/deployment.md: host and scheme rewritten, prefix gone.
+    with app.test_request_context("/sparql", base_url="https://data.example.jp", headers=forwarded):
+        assert urls.public_url("/sparql") == "https://data.example.jp/mic-ict/sparql"
+    with app.test_request_context("/sparql", base_url="http://evil.example"):
+        assert urls.public_url("/sparql") == "https://data.example.jp/mic-ict/sparql"

@@ -45,7 +45,7 @@ from server.engine.serving import Releases
 from server.linking.search import Indexes
 from server.linking.search import UnknownType
 from server.linking.search import is_certain
-from server.web.resources import local_url
+from server.web.urls import local_url
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

@@ -10,6 +10,7 @@ from server.linking.search import Indexes
 from server.web import api
 from server.web import downloads
 from server.web import errors
+from server.web import headers
 from server.web import home
 from server.web import i18n
 from server.web import linksets
@@ -18,6 +19,7 @@ from server.web import ratelimit
 from server.web import reconcile
 from server.web import resources
 from server.web import sparql
+from server.web import urls
 from server.web import void
 
 
@@ -25,6 +27,8 @@ def create_app(config: Config, releases: Releases) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes + 4096
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    urls.install(app, config)
+    headers.install(app)
     app.register_blueprint(i18n.make_blueprint(config))
     app.register_blueprint(home.make_blueprint(releases, config))
     app.register_blueprint(sparql.make_blueprint(releases, config))

@@ -31,7 +31,8 @@ from server.web.i18n import choose_language
 from server.web.i18n import pick
 from server.web.pages import PerRelease
 from server.web.pages import fetch_labels
-from server.web.pages import href_of
+from server.web.urls import href_of
+from server.web.urls import public_url
 
 MEETING = "id/event/g7-digital-tech-ministers-meeting-2023"
 FUND = "id/fund/beyond-5g"
@@ -137,7 +138,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             fund=item(base + FUND),
             scheme=item(base + THEMES),
             dumps=[(name, TITLES.get(name, name), release.files[name]) for name in dump_names],
-            endpoint=url_for("sparql.endpoint", _external=True),
+            endpoint=public_url(url_for("sparql.endpoint")),
             linksets=url_for("linksets.index"),
         )
 

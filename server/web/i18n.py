@@ -3,13 +3,16 @@
 The language of a page is, first match wins:
 
 1. the ``lang`` query parameter (``?lang=ja``, ``?lang=en``), which is also
-   remembered in the ``lang`` cookie for a year;
+   remembered in the ``lang`` cookie for a year (``Secure`` when the site is
+   reached by https; the response that sets it is marked ``private``, so that no
+   shared cache keeps the cookie for others);
 2. the ``lang`` cookie;
 3. the ``Accept-Language`` header;
 4. English.
 
-Every page links to itself in the other language (``lang_url``), and the
-templates read their words through ``t("key")``.
+Every page links to itself in the other language (``lang_url``: its own path,
+percent-encoded, so that no path a client asks for can make the link leave the
+site), and the templates read their words through ``t("key")``.
 
 >>> translate("search", "ja")
 '検索'
@@ -31,6 +34,8 @@ from flask import Response
 from flask import request
 
 from server.common.config import Config
+from server.web.urls import local_url
+from server.web.urls import public_root
 
 LANGUAGES = ("ja", "en")
 DEFAULT_LANGUAGE = "en"
@@ -79,7 +84,7 @@ def lang_url(code: str) -> str:
     """
     cached = (request.blueprint or "") == "resources"
     params = [(name, value) for name, value in request.args.items(multi=True) if name in KEPT_PARAMETERS and not cached]
-    return request.script_root + request.path + "?" + urlencode(params + [("lang", code)])
+    return local_url(request.path[1:]) + "?" + urlencode(params + [("lang", code)])
 
 
 def make_blueprint(config: Config) -> Blueprint:
@@ -101,7 +106,10 @@ def make_blueprint(config: Config) -> Blueprint:
     def remember_language(response: Response) -> Response:
         asked = request.args.get("lang")
         if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
-            response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+            secure = public_root().startswith("https://")
+            response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True, secure=secure)
+            response.cache_control.public = False
+            response.cache_control.private = True
         if response.mimetype == "text/html":
             response.vary.add("Cookie")
         return response

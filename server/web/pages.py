@@ -34,7 +34,6 @@ from rdflib.namespace import DCTERMS
 
 from server.common.config import Config
 from server.common.vocab import XSD
-from server.common.vocab import Iris
 from server.engine.serving import Engine
 from server.engine.serving import Releases
 from server.engine.serving import Served
@@ -43,7 +42,7 @@ from server.release.release import Release
 from server.web.gallery import load_examples
 from server.web.i18n import choose_language
 from server.web.i18n import pick
-from server.web.resources import local_url
+from server.web.urls import href_of
 
 T = TypeVar("T")
 MAX_QUERY_CHARS = 200
@@ -95,12 +94,6 @@ def fetch_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str
         for row in engine.query(LABELS.replace("$names", names), use_default_graph_as_union=True):
             labels.setdefault(row["n"].value, {}).setdefault(row["l"].language or "", row["l"].value)
     return labels
-
-
-def href_of(iris: Iris, iri: str) -> str:
-    """The local page of one of our IRIs, else the IRI itself."""
-    path = iris.path_of(iri)
-    return local_url(path) if path is not None else iri
 
 
 @dataclass(frozen=True)

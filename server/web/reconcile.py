@@ -59,7 +59,9 @@ from server.linking.search import SearchIndex
 from server.linking.search import UnknownType
 from server.linking.search import is_certain
 from server.linking.search import normalise
-from server.web.resources import local_url
+from server.web.headers import embeddable
+from server.web.urls import href_of
+from server.web.urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +93,8 @@ FULL_DATE_TIME = re.compile(r"^-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\
 
 PREVIEW = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ label }}</title>
-<style>body{font:14px/1.4 sans-serif;margin:6px}h1{font-size:16px;margin:0 0 4px}p{margin:2px 0}
-.t{color:#555}.i{color:#777;font-size:12px;word-break:break-all}</style></head>
-<body><h1><a href="{{ url }}" target="_blank">{{ label }}</a></h1>
+<link rel="stylesheet" href="{{ url_for('static', filename='preview.css') }}"></head>
+<body><h1><a href="{{ url }}" target="_blank" rel="noopener">{{ label }}</a></h1>
 {% for other in others %}<p>{{ other }}</p>{% endfor %}
 {% if types %}<p class="t">{{ types|join(" · ") }}</p>{% endif %}
 {% if description %}<p>{{ description }}</p>{% endif %}
@@ -125,7 +126,7 @@ def make_blueprint(releases: Releases, indexes: Indexes, config: Config) -> Blue
         extend = _parameter("extend")
         if extend is not None:
             return reply(extend_data(index, releases, _load_json(extend, "extend")))
-        return reply(manifest(index, config, request.url_root))
+        return reply(manifest(index, config))
 
     @blueprint.route("/reconcile/extend", methods=["GET", "POST"])
     def extend():
@@ -203,23 +204,25 @@ def make_blueprint(releases: Releases, indexes: Indexes, config: Config) -> Blue
             types=sorted({index.type_label(t, lang) for t in entry.types}),
             description=entry.description(lang),
             iri=iri,
-            url=_page_url(index, iri),
+            url=href_of(index.iris, iri),
         )
-        return Response(html, mimetype="text/html")
+        return embeddable(Response(html, mimetype="text/html"))
 
     @blueprint.get("/reconcile/view")
     def view():
         index = indexes.current()
         iri = request.args.get("id", "")
-        if index.iris.path_of(iri) is None:
+        known = iri in index.entities.entries or iri in index.classes.entries or iri in index.properties.entries
+        if not known or index.iris.path_of(iri) is None:
             raise ResourceNotFound(iri)
-        return redirect(_page_url(index, iri), code=303)
+        return redirect(href_of(index.iris, iri), code=303)
 
     return blueprint
 
 
-def manifest(index: SearchIndex, config: Config, root: str) -> dict:
-    """The service manifest; `root` is this server's URL ending in '/' (from the request)."""
+def manifest(index: SearchIndex, config: Config) -> dict:
+    """The service manifest; its URLs are this server's public ones (server/web/urls.py)."""
+    root = public_url("/")
     service = root + "reconcile"
     default_types = [
         {"id": iri, "name": index.type_label(iri, "en")} for iri in DEFAULT_TYPES if iri in index.classes.entries
@@ -586,8 +589,3 @@ def _lang() -> str:
     if lang in ("ja", "en"):
         return lang
     return request.accept_languages.best_match(["ja", "en"], default="ja")
-
-
-def _page_url(index: SearchIndex, iri: str) -> str:
-    path = index.iris.path_of(iri)
-    return local_url(path) if path is not None else iri

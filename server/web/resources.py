@@ -35,7 +35,6 @@ invalidates every cached copy.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -73,6 +72,8 @@ from server.web.describe import passage_of
 from server.web.describe import passage_texts
 from server.web.describe import serialize_description
 from server.web.i18n import choose_language
+from server.web.urls import href_of
+from server.web.urls import local_url
 from server.web.views import NEIGHBOURS
 from server.web.views import Edge
 from server.web.views import Node
@@ -84,7 +85,6 @@ LANGUAGES = ("en", "ja")
 MAX_PATH = 1024
 MAX_AGE = 300
 CACHE_SIZE = 512
-PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def split_suffix(path: str) -> tuple[str, str | None]:
@@ -114,11 +114,6 @@ def check_path(path: str) -> None:
         raise BadRequest("The path holds a control character or a backslash.")
     if any(segment in (".", "..") for segment in path.split("/")):
         raise BadRequest("The path holds a '.' or '..' segment.")
-
-
-def local_url(path: str) -> str:
-    """The URL of a path of ours on this server (percent-encoded)."""
-    return request.script_root + "/" + quote(path, safe=PATH_SAFE)
 
 
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
@@ -224,9 +219,8 @@ class Terms:
                 return f"{name}:{local}"
         return iri
 
-    def href(self, iri: str) -> str:
-        path = self.iris.path_of(iri)
-        return local_url(path) if path is not None else iri
+    def href(self, iri: str) -> str | None:
+        return href_of(self.iris, iri)
 
     def show(self, term) -> dict:
         """A dict for the template: text, and href/title for IRIs, lang/datatype for literals."""

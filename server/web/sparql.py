@@ -56,6 +56,7 @@ from server.web.service import RESULT_OFFERS
 from server.web.service import ServiceFacts
 from server.web.service import describe_service
 from server.web.service import service_limits
+from server.web.urls import public_url
 from server.web.workbench import render_workbench
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
 
     def service_facts(release, engine) -> ServiceFacts:
         default_triples, graphs = triple_counts(release, engine)
-        endpoint_url = url_for("sparql.endpoint", _external=True)
+        endpoint_url = public_url(url_for("sparql.endpoint"))
         return ServiceFacts(
             endpoint_url, default_triples, graphs, release.iris.prefixes(), service_limits(config),
             union_default_graph=config.union_default_graph,

@@ -9,7 +9,9 @@
 - a link per format the endpoint answers the query in (SPARQL JSON, XML, CSV,
   TSV for SELECT/ASK; Turtle, N-Triples, RDF/XML, JSON-LD, TriG, N-Quads for
   CONSTRUCT/DESCRIBE);
-- result cells, with IRIs of ours linked to their pages here;
+- result cells, with IRIs of ours linked to their pages here, other http(s) IRIs
+  linked as they are, and any other IRI (``javascript:``, ``data:``, ``urn:``) shown
+  as text, never as a link (server/web/urls.py);
 - a bar chart when the results are numbers by category (`chart_rows`);
 - the gallery of example queries (`gallery.py`), which `pages.py` puts in
   ``app.extensions["examples"]``.
@@ -21,7 +23,6 @@ import json
 
 from flask import current_app
 from flask import render_template
-from flask import request
 from flask import url_for
 
 from server.common.negotiate import DATASET_OFFERS
@@ -29,10 +30,13 @@ from server.common.negotiate import RDF_OFFERS
 from server.common.negotiate import RESULTS_OFFERS
 from server.common.vocab import ID_PATH
 from server.common.vocab import XSD
+from server.common.vocab import Iris
 from server.web.i18n import choose_language
 from server.web.i18n import translate
 from server.web.service import RESULT_OFFERS
 from server.web.service import ServiceFacts
+from server.web.urls import href_of
+from server.web.urls import public_url
 from server.web.views import bar_chart
 
 NUMERIC_TYPES = frozenset(
@@ -75,14 +79,13 @@ def compact(iri: str, prefixes: dict[str, str]) -> str:
     return best or iri
 
 
-def show_cell(cell: dict | None, *, base: str, prefixes: dict[str, str]) -> dict | None:
-    """A SPARQL JSON term as the table shows it: text, and href for IRIs (ours to our pages)."""
+def show_cell(cell: dict | None, *, iris: Iris, prefixes: dict[str, str]) -> dict | None:
+    """A SPARQL JSON term as the table shows it: text, and for IRIs the href of `href_of` (None: no link)."""
     if cell is None:
         return None
     kind, value = cell.get("type"), cell.get("value", "")
     if kind == "uri":
-        href = request.script_root + "/" + value[len(base) :] if value.startswith(base) else value
-        return {"kind": "iri", "text": compact(value, prefixes), "href": href, "title": value}
+        return {"kind": "iri", "text": compact(value, prefixes), "href": href_of(iris, value), "title": value}
     if kind == "bnode":
         return {"kind": "bnode", "text": "_:" + value}
     if kind in ("literal", "typed-literal"):
@@ -140,9 +143,9 @@ def render_workbench(facts: ServiceFacts, *, query: str, results: dict | None) -
     """The workbench page for `query` (shown in the editor) and its `results` (None before any run)."""
     lang = choose_language()
     prefixes = dict(facts.prefixes)
-    base = prefixes.get("id", "")[: -len(ID_PATH)] if "id" in prefixes else ""
+    iris = Iris(prefixes["id"][: -len(ID_PATH)])
     ran = results is not None
-    share = url_for("sparql.endpoint", query=query, format="html", _external=True) if ran else None
+    share = public_url(url_for("sparql.endpoint", query=query, format="html")) if ran else None
     downloads = []
     chart = None
     table = None
@@ -154,7 +157,7 @@ def render_workbench(facts: ServiceFacts, *, query: str, results: dict | None) -
         ]
         if results["kind"] == "solutions":
             variables, rows = results["variables"], results["rows"]
-            table = [[show_cell(row.get(v), base=base, prefixes=prefixes) for v in variables] for row in rows]
+            table = [[show_cell(row.get(v), iris=iris, prefixes=prefixes) for v in variables] for row in rows]
             pairs = chart_rows(variables, rows, prefixes)
             if pairs:
                 chart = bar_chart(pairs, title=translate("wb_chart", lang) + ": " + " / ".join(variables))

@@ -2,8 +2,11 @@
 // static/vendor/codemirror/, see static/vendor/README.md) with syntax highlighting, prefix completion
 // and Ctrl/Cmd+Enter to run; keeps the "link to this query" box in step with the editor; copies it.
 // Without JavaScript the page still works: the textarea is a plain form field.
+// The page's Content-Security-Policy allows no inline script or style: CodeMirror's theme <style> elements
+// carry the nonce the page hands this script (data-style-nonce), which the policy allows.
 (function () {
   "use strict";
+  var styleNonce = document.currentScript ? document.currentScript.dataset.styleNonce : "";
   var textarea = document.getElementById("query");
   var form = textarea && textarea.form;
   var share = document.getElementById("share-link");
@@ -75,6 +78,7 @@
           CM.keymap.of([{ key: "Mod-Enter", run: run }].concat(
             CM.closeBracketsKeymap, CM.defaultKeymap, CM.historyKeymap, CM.completionKeymap)),
           CM.EditorView.lineWrapping,
+          styleNonce ? CM.EditorView.cspNonce.of(styleNonce) : [],
           CM.EditorView.contentAttributes.of({
             "aria-label": label ? label.textContent : "SPARQL",
             "aria-multiline": "true",

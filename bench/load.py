@@ -44,12 +44,13 @@ WORKLOAD = [
 ]
 
 
-def start_server(build_dir: Path, timeout_s: float) -> tuple[subprocess.Popen, str]:
+def start_server(build_dir: Path, timeout_s: float, *, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`python -m server serve` of the checkout at `root` (its own code and data), rate limit off."""
     command = [
         sys.executable, "-m", "server", "serve", "--port", "0", "--build-dir", str(build_dir),
         "--rate-limit-per-s", "0", "--query-timeout-s", str(timeout_s), "--log-level", "WARNING",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
         if line.startswith("serving on "):
             return process, line.split()[-1].rstrip("/")

@@ -388,3 +388,68 @@ def test_preflight_is_answered(client):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+# ------------------------------------------------------------------ malformed JSON and numbers, busy
+
+
+DEEP = "[" * 970 + "]" * 970
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("queries", '{"q": {"query": "G7", "properties": [{"pid": "x", "v": ' + DEEP + "}]}}"),
+        ("queries", DEEP),
+        ("queries", '{"q": {"query": "G7", "limit": Infinity}}'),
+        ("queries", '{"q": {"query": "G7", "limit": NaN}}'),
+        ("queries", '{"q": {"query": "G7", "limit": 1e309}}'),
+        ("queries", '{"q": {"query": "G7", "limit": -1e309}}'),
+        ("queries", '{"q": {"query": "G7", "properties": [{"pid": "mic:corporateNumber", "v": [[1, 2]]}]}}'),
+        ("extend", '{"ids": [], "properties": [{"id": "x", "settings": "lang=ja"}]}'),
+        ("extend", '{"ids": ["' + MIC + '"], "properties": [{"id": "x", "settings": [1]}]}'),
+        ("extend", '{"ids": ["' + MIC + '"], "properties": [{"id": "x", "settings": {"limit": "all"}}]}'),
+        ("extend", '{"ids": ["' + MIC + '"], "properties": [{"id": "x", "settings": {"limit": 1e999}}]}'),
+    ],
+    ids=["nested-value", "nested", "Infinity", "NaN", "1e309", "-1e309", "list-value", "settings-text",
+         "settings-list", "limit-text", "limit-1e999"],
+)
+def test_malformed_json_and_numbers_get_400_with_a_message(client, field, value):
+    for response in (
+        client.post("/reconcile", data={field: value}),
+        client.post("/reconcile", data=f'{{"{field}": {value}}}', content_type="application/json"),
+    ):
+        assert response.status_code == 400, response.get_data(as_text=True)[:300]
+        assert response.get_json()["error"]
+
+
+def test_huge_integers_are_answered_a_limit_capped_and_a_value_matching_nothing(client, schemas):
+    huge = 10**400
+    body = reconcile(client, {"q": {"query": "G7", "limit": huge}}, schemas)
+    assert len(body["q"]["result"]) > 5
+    constrained = {"q": {"query": "総務省", "properties": [{"pid": "mic:corporateNumber", "v": huge}]}}
+    candidate = next(c for c in reconcile(client, constrained, schemas)["q"]["result"] if c["id"] == MIC)
+    assert candidate["match"] is False
+
+
+def test_a_json_body_answers_like_the_form(client):
+    form = client.post("/reconcile", data={"queries": json.dumps({"q": {"query": "NICT"}})}).get_json()
+    body = client.post("/reconcile", json={"queries": {"q": {"query": "NICT"}}}).get_json()
+    single = client.post("/reconcile", json={"query": "NICT"}).get_json()
+    assert form == body and single == body["q"]
+
+
+def test_large_requests_beyond_the_free_slots_get_503_and_small_ones_are_answered(make_app):
+    app = make_app(threads=4)  # one slot for requests of more than one token
+    client = app.test_client()
+    large = {"ids": [MIC] * 100, "properties": [{"id": RDFS_LABEL}] * 10}
+    slots = app.extensions["reconciliation_slots"]
+    assert slots.acquire(blocking=False)  # a large request is running
+    try:
+        busy = client.post("/reconcile", json={"extend": large})
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
+        assert "busy" in busy.get_json()["error"]
+        assert client.post("/reconcile", json={"queries": {"q": {"query": "NICT"}}}).status_code == 200
+    finally:
+        slots.release()
+    assert client.post("/reconcile", json={"extend": large}).status_code == 200

@@ -339,6 +339,46 @@ def test_unknown_methods_get_4xx(method, any_server):
 # --- Web surfaces beyond /sparql: cost, script, redirects, headers, Host ---------------------------
 
 IRI_OF_MIC = "https://mic-ict.example.org/id/organization/mic"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def reconcile(url: str, body: dict, **headers) -> requests.Response:
+    return requests.post(url + "/reconcile", json=body, headers=headers, timeout=120)
+
+
+def extension(ids: int, properties: int) -> dict:
+    """A data extension of `ids` ids by `properties` properties (repeated: the cost is the same)."""
+    return {"extend": {"ids": [IRI_OF_MIC] * ids, "properties": [{"id": RDFS_LABEL}] * properties}}
+
+
+def test_reconciliation_over_its_caps_is_refused_before_any_work(live_server):
+    # The issue's request: ~100 KB of ids x properties held a web thread 5-9 s.
+    huge = reconcile(live_server.url, extension(500, 1000))
+    assert_clean_error(huge, 413)
+    assert "at most 1000" in huge.json()["error"]
+    values = {f"q{i}": {"properties": [{"pid": RDFS_LABEL, "v": ["G7"] * 60}]} for i in range(10)}
+    assert_clean_error(reconcile(live_server.url, {"queries": values}), 413)
+    names = {f"q{i}": {"query": "G7"} for i in range(501)}
+    assert_clean_error(reconcile(live_server.url, {"queries": names}), 413)
+
+
+def test_reconciliation_past_its_deadline_gets_503_with_retry_after(make_live_server):
+    server = make_live_server(query_timeout_s=0.001)
+    scans = {f"q{i}": {"properties": [{"pid": RDFS_LABEL, "v": "G7"}]} for i in range(50)}
+    response = reconcile(server.url, {"queries": scans})
+    assert_clean_error(response, 503)
+    assert "deadline" in response.json()["error"]
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_reconciliation_is_charged_to_the_rate_limit_by_its_size(make_live_server):
+    server = make_live_server(rate_limit_per_s=0.5, rate_limit_burst=60)
+    largest = extension(100, 100)  # 10,000 cells: the most one request may ask, 50 tokens
+    assert reconcile(server.url, largest).status_code == 200
+    refused = reconcile(server.url, largest)
+    assert_clean_error(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 10
+    assert reconcile(server.url, {"queries": {"q": {"query": "G7"}}}).status_code == 200  # a small one still fits
 
 
 @pytest.mark.parametrize(

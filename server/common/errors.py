@@ -13,9 +13,11 @@ class PublisherError(Exception):
     status = 500
     headers: dict[str, str] = {}
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
+        if headers:
+            self.headers = {**self.headers, **headers}
 
 
 class BadRequest(PublisherError):
@@ -94,6 +96,13 @@ class QueryTimedOut(PublisherError):
     """The query ran past its deadline and was stopped."""
 
     status = 503
+
+
+class ServiceBusy(PublisherError):
+    """Too busy to take the request now (503); the client may try again after Retry-After."""
+
+    status = 503
+    headers = {"Retry-After": "5"}
 
 
 class EngineTimedOut(PublisherError):

@@ -34,6 +34,7 @@ from server.common.errors import BadQuery
 from server.common.errors import BadRequest
 from server.common.errors import PublisherError
 from server.common.errors import QueryTimedOut
+from server.common.errors import ServiceBusy
 from server.engine.answers import QueryAnswer
 from server.engine.answers import QueryJob
 from server.engine.answers import serialize_answer
@@ -46,11 +47,6 @@ log = logging.getLogger(__name__)
 
 class QueryCrashed(PublisherError):
     status = 500
-
-
-class ServiceBusy(PublisherError):
-    status = 503
-    headers = {"Retry-After": "5"}
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ WEIGHTS = {LABEL: 1.0, ALT: 0.95, HIDDEN: 0.95}
 LANGUAGES = ("ja", "en", "")
 EXACT = 100.0
 MIN_SCORE = 30.0
+# The longest name a client may search for (/api/search, /reconcile): longer ones cost much and match nothing.
+MAX_NAME_CHARS = 500
 CERTAIN_MARGIN = 10.0
 STOPWORDS = frozenset({"a", "an", "and", "at", "for", "in", "of", "on", "the", "to"})
 CLASS_TYPES = (str(OWL.Class), str(RDFS.Class))

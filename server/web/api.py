@@ -42,6 +42,7 @@ from flask import request
 from server.common.config import Config
 from server.common.errors import BadRequest
 from server.engine.serving import Releases
+from server.linking.search import MAX_NAME_CHARS
 from server.linking.search import Indexes
 from server.linking.search import UnknownType
 from server.linking.search import is_certain
@@ -49,7 +50,6 @@ from server.web.urls import local_url
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-MAX_QUERY_CHARS = 500
 LANGUAGES = ("ja", "en")
 
 
@@ -67,8 +67,8 @@ def make_blueprint(releases: Releases, indexes: Indexes, config: Config) -> Blue
         query = request.args.get("q", "")
         if not query.strip():
             raise BadRequest("Give a name to search for as `q`.")
-        if len(query) > MAX_QUERY_CHARS:
-            raise BadRequest(f"`q` is longer than {MAX_QUERY_CHARS} characters.")
+        if len(query) > MAX_NAME_CHARS:
+            raise BadRequest(f"`q` is longer than {MAX_NAME_CHARS} characters.")
         lang = request.args.get("lang", "ja")
         if lang not in LANGUAGES:
             raise BadRequest("`lang` must be ja or en.")

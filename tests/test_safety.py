@@ -17,7 +17,6 @@ from server.builder.pipeline import load_and_validate
 from server.engine.local import LocalEngine
 from server.engine.serving import Served
 from server.engine.workers import QueryPool
-from server.web import urls
 from tests.conftest import MINI
 from tests.conftest import ROOT
 
@@ -488,6 +487,8 @@ def test_language_cookie_is_secure_behind_https_and_never_publicly_cached(live_s
 
 
 def test_a_proxy_that_mounts_the_app_under_a_path_gets_urls_under_the_base_iris_path(make_app):
+    from server.web import urls
+
     app = make_app(trusted_proxy="127.0.0.1", base_iri="https://data.example.jp/mic-ict/")
     forwarded = {"X-Forwarded-Host": "data.example.jp", "X-Forwarded-Proto": "https"}
     # What waitress hands the app from the proxy of docs/deployment.md: host and scheme rewritten, prefix gone.

@@ -22,6 +22,26 @@ _PROLOGUE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _WORD = re.compile(r"\s*([A-Za-z]+)")
+_PREFIX_NAME = re.compile(r"\s*PREFIX\s+([^\s:]*):", re.IGNORECASE)
+
+
+def prologue(text: str) -> tuple[int, list[str]]:
+    """Where the prologue (BASE, PREFIX and comments) of SPARQL text ends, and the prefix names it declares.
+
+    >>> text = "BASE <http://e/> # PREFIX no: <x:>\\nPREFIX a: <a/>\\nSELECT * {}"
+    >>> end, names = prologue(text)
+    >>> text[end:], names
+    ('\\nSELECT * {}', ['a'])
+    """
+    position, names = 0, []
+    while True:
+        match = _PROLOGUE.match(text, position)
+        if not match or match.end() == position:
+            return position, names
+        declared = _PREFIX_NAME.match(match.group(0))
+        if declared:
+            names.append(declared.group(1))
+        position = match.end()
 
 
 def first_keyword(text: str) -> str:
@@ -32,13 +52,7 @@ def first_keyword(text: str) -> str:
     >>> first_keyword("  insert data { }")
     'INSERT'
     """
-    position = 0
-    while True:
-        match = _PROLOGUE.match(text, position)
-        if not match or match.end() == position:
-            break
-        position = match.end()
-    word = _WORD.match(text, position)
+    word = _WORD.match(text, prologue(text)[0])
     return word.group(1).upper() if word else ""
 
 
@@ -100,6 +114,55 @@ def tokens(text: str):
                 j += 1
             yield "word", text[i:j]
             i = j
+
+
+def declare_prefixes(text: str, prefixes: dict[str, str] | None) -> str:
+    """`text` with a PREFIX line for each of `prefixes` it does not declare itself, after its own prologue.
+
+    The query's own BASE and PREFIX lines keep their order and come first (some
+    engines want BASE before any PREFIX), and a prefix the query declares keeps
+    the query's IRI.
+
+    >>> print(declare_prefixes("BASE <http://e/>\\nPREFIX a: <a/>\\nSELECT * {}", {"a": "http://o/", "b": "http://b/"}))
+    BASE <http://e/>
+    PREFIX a: <a/>
+    PREFIX b: <http://b/>
+    SELECT * {}
+    """
+    end, declared = prologue(text)
+    missing = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in (prefixes or {}).items() if name not in declared)
+    if not missing:
+        return text
+    return text[:end] + "\n" + missing + text[end:].lstrip(" \t\r\n")
+
+
+def names_a_dataset(text: str) -> bool:
+    """Whether SPARQL text has a FROM or FROM NAMED clause (at the top level, where only they use the word).
+
+    >>> names_a_dataset("SELECT * FROM <http://e/g> WHERE { ?s ?p ?o }")
+    True
+    >>> names_a_dataset("SELECT ?from WHERE { ?s <http://e/from> ?from FILTER(?s != <x:FROM>) }")
+    False
+    """
+    depth = 0
+    for kind, value in tokens(text):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "word" and depth == 0 and value.upper() == "FROM":
+            return True
+    return False
+
+
+def iris_in_schemes(text: str, schemes: tuple[str, ...]) -> list[str]:
+    """The IRIs written in SPARQL text (also as a PREFIX's IRI) whose scheme is one of `schemes`.
+
+    >>> iris_in_schemes("PREFIX b: <bif:> SELECT (b:exec('x') AS ?r) { ?s <http://e/p> ?o }", ("bif:", "sql:"))
+    ['bif:']
+    """
+    lowered = tuple(scheme.lower() for scheme in schemes)
+    return [value for kind, value in tokens(text) if kind == "iri" and value.lower().startswith(lowered)]
 
 
 def nesting_depth(text: str) -> int:

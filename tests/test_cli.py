@@ -255,3 +255,14 @@ def test_an_unexpected_error_exits_70_in_one_line(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert "unexpected error, please report it: RuntimeError: a bug" in err
     assert "Traceback" not in err
+
+
+def test_engine_profile_setting_names_the_profiles_the_engine_knows(capsys):
+    from server.common.config import ENGINE_PROFILES
+    from server.engine.profiles import NAMES
+
+    assert ENGINE_PROFILES == NAMES
+    assert main(["publish", "--engine-profile", "fuseki"], {}) == EXIT_USAGE
+    assert "invalid choice: 'fuseki'" in capsys.readouterr().err
+    assert main(["publish"], {"LOD_ENGINE_PROFILE": "fuseki"}) == EXIT_USAGE
+    assert "one of auto, sparql11, oxigraph, virtuoso" in capsys.readouterr().err

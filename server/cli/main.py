@@ -158,12 +158,15 @@ def open_engine(release, config: Config):
     With a remote engine the built store is only needed for the dumps, so it is let go.
     """
     from server.engine.local import open_local_engine
+    from server.engine.published import published_dataset
     from server.engine.remote import RemoteEngine
 
     if not config.engine_url:
         return open_local_engine(release, config)
     engine = RemoteEngine(
         config.engine_url,
+        dataset=published_dataset(release, union=config.union_default_graph),
+        profile=config.engine_profile,
         timeout_s=config.query_timeout_s,
         user=config.engine_user or None,
         password=config.engine_password or None,
@@ -180,10 +183,13 @@ def run_publish(config: Config) -> int:
     if not (config.engine_update_url and config.engine_store_url):
         raise ConfigError("publish needs --engine-update-url and --engine-store-url")
     release = run_build(config)
-    auth = (config.engine_user, config.engine_password) if config.engine_user else None
     count = publish_release(
-        release, store_url=config.engine_store_url, update_url=config.engine_update_url, auth=auth,
-        union=config.union_default_graph,
+        release,
+        store_url=config.engine_store_url,
+        update_url=config.engine_update_url,
+        user=config.engine_user or None,
+        password=config.engine_password or None,
+        profile=config.engine_profile,
     )
     print(f"release {release.version} published: {count} graphs")
     return EXIT_OK

@@ -59,6 +59,8 @@ STORING = ("build", "serve", "publish")  # may build an on-disk store
 SERVE = ("serve",)
 PUBLISH = ("publish",)
 PROGRESS_MODES = ("auto", "bar", "log", "off")
+# The remote engine profiles of server/engine/profiles.py (common imports nothing of server; a test checks both agree).
+ENGINE_PROFILES = ("auto", "sparql11", "oxigraph", "virtuoso")
 
 
 def setting(
@@ -169,6 +171,10 @@ class Config:
     engine_password: str = setting(
         "", "password for the remote engine (prefer the environment)", group=ENGINE, commands=SERVE + PUBLISH,
         secret=True, metavar="PASSWORD",
+    )
+    engine_profile: str = setting(
+        "auto", "what the remote engine is: oxigraph, virtuoso, sparql11 (Fuseki, GraphDB, …), or auto to detect it",
+        group=ENGINE, commands=SERVE + PUBLISH, choices=ENGINE_PROFILES, metavar="PROFILE",
     )
     log_level: str = setting("INFO", "logging level", group=OUTPUT, commands=EVERY, metavar="LEVEL")
     progress: str = setting(

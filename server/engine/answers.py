@@ -64,11 +64,14 @@ class QueryAnswer:
     truncated: bool = False
 
 
-def serialize_answer(result, job: QueryJob, *, started: float) -> QueryAnswer:
+def serialize_answer(result, job: QueryJob, *, started: float, cut_at: int | None = None) -> QueryAnswer:
     """Serialise an engine's result as `job` asks, within its row and byte caps.
 
+    `cut_at` is the row cap at which the engine itself says it cut the solutions
+    (a remote engine's own cap): the answer is then marked truncated too.
+
     :raises NotAcceptable: if the job has no format for this kind of result.
-    :raises ResultTooLarge: past the byte cap, or past the row cap in a format that cannot say so.
+    :raises ResultTooLarge: past the byte cap, or past a row cap in a format that cannot say so.
     """
     if isinstance(result, QuerySolutions | QueryBoolean):
         kind = "solutions" if isinstance(result, QuerySolutions) else "boolean"
@@ -79,7 +82,7 @@ def serialize_answer(result, job: QueryJob, *, started: float) -> QueryAnswer:
             return QueryAnswer(kind, job.results_media_type, write_boolean(name, bool(result)), _since(started))
         variables = result.variables
         rows = []
-        truncated = False
+        truncated = cut_at is not None
         for solution in result:
             if len(rows) >= job.max_rows:
                 truncated = True
@@ -87,7 +90,7 @@ def serialize_answer(result, job: QueryJob, *, started: float) -> QueryAnswer:
             rows.append({variable.value: solution[variable] for variable in variables})
         if truncated and name not in TRUNCATION_SIGNALLED:
             raise ResultTooLarge(
-                f"The result has more than {job.max_rows} rows, this endpoint's cap, and {name.upper()} "
+                f"The result was cut at {len(rows)} rows, this endpoint's cap, and {name.upper()} "
                 "cannot say that it was cut: add a LIMIT, or ask for SPARQL JSON or XML to get the first rows "
                 "marked as truncated."
             )

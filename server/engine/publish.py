@@ -1,19 +1,22 @@
-"""Load a validated release into a remote SPARQL engine, switching to it all at once.
+"""Load a validated release into a remote SPARQL store, switching to it all at once, touching nothing else.
 
-1. Each named graph of the release, and its default graph if it has one, is
-   sent by the SPARQL 1.1 Graph Store HTTP Protocol (PUT, N-Triples) to a
-   staging graph, ``{graph}?staging={version}``. The release's description is
-   not in its store, so no query on the engine sees it.
-2. One SPARQL Update request then moves every staging graph onto its live name,
-   drops the graphs the new release no longer has, makes the staged default
-   graph the default graph, and, with the union default graph, adds the merge of
-   the live named graphs to it. An engine runs one update request as one
-   transaction (Oxigraph does), so readers see the old release or the new one,
-   never half of each.
+Every graph `publish` creates, replaces or deletes is under the release's graph
+namespace (server/engine/published.py); the store's default graph and every
+other graph (another team's data, the store's own system graphs) are left as
+they are.
 
-While staging graphs are being sent, a `GRAPH ?g` query (through the app or
-on the engine) can see them under their staging names; the default graph, the
-live graph names, and so every page, change only at the switch.
+1. Each named graph of the release is sent by the SPARQL 1.1 Graph Store HTTP
+   Protocol (PUT, N-Triples) to a staging graph, ``{graph}?staging={version}``;
+   one update then merges the staged graphs into the staged default graph.
+2. One SPARQL Update request moves every staging graph onto its live name and
+   drops the graphs under the namespace that the new release does not have
+   (those of an older release, and the staging graphs of a publish that was
+   stopped halfway). A store runs one update request as one transaction, so
+   readers see the old release or the new one, never half of each.
+3. What the store's profile asks for after a write (Virtuoso: a checkpoint).
+
+While staging graphs are being sent, they can be seen under their staging names
+on the store itself; readers through the app see only the live names.
 """
 
 from __future__ import annotations
@@ -22,99 +25,119 @@ import logging
 from urllib.parse import quote
 
 import requests
-from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 
-from server.common.errors import EXIT_ENGINE
 from server.common.errors import BuildError
-from server.common.progress import stage
-from server.common.progress import stage_items
+from server.engine.profiles import AUTO
+from server.engine.profiles import EngineProfile
+from server.engine.profiles import detect_profile
+from server.engine.profiles import profile_named
+from server.engine.published import PublishedDataset
+from server.engine.published import published_dataset
+from server.engine.published import staging_iri
 from server.engine.remote import redact
 from server.release.release import Release
 
 log = logging.getLogger(__name__)
 
-STAGING = "?staging="
-DEFAULT_STAGING = "urn:x-mic-lod:default-graph"  # the name the release's default graph is staged under
-
-
 class PublishError(BuildError):
     """The engine refused or could not be reached; the live release is unchanged."""
 
-    exit_code = EXIT_ENGINE
-
-
-def staging_iri(graph: str, version: str) -> str:
-    """The name a graph is staged under while a release is being sent.
-
-    >>> staging_iri("https://x.org/graph/A1", "20261125-abc")
-    'https://x.org/graph/A1?staging=20261125-abc'
-    """
-    return f"{graph}{STAGING}{version}"
-
 
 def publish_release(
-    release: Release, *, store_url: str, update_url: str, auth=None, timeout_s: float = 300, union: bool = True
+    release: Release,
+    *,
+    store_url: str,
+    update_url: str,
+    user: str | None = None,
+    password: str | None = None,
+    profile: str = AUTO,
+    timeout_s: float = 300,
 ) -> int:
-    """Send every graph of `release` to the engine, then switch to it; return the named graphs sent.
+    """Send every named graph of `release` to the engine, then switch to it; return the graphs sent.
 
-    :param union: make the engine's default graph the merge of all graphs (else the release's own).
     :raises PublishError: if the engine refuses a request; nothing live has changed then.
     """
+    dataset = published_dataset(release)
+    outside = [graph for graph in dataset.named_graphs if not dataset.owns(graph)]
+    if outside:
+        raise PublishError(
+            f"the graph <{outside[0]}> is outside the release's graph namespace <{dataset.namespace}>, "
+            "the only graphs publish writes"
+        )
     session = requests.Session()
-    session.auth = auth
-    graphs = sorted(graph.value for graph in release.store.named_graphs())
-    staged = [(graph, NamedNode(graph)) for graph in graphs]
-    default = next(release.store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
-    if default:
-        staged.append((DEFAULT_STAGING, DefaultGraph()))
-    for graph, source in stage_items(staged, "send graphs", unit="graphs"):
-        body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
+    chosen = _profile(session, update_url, profile)
+    session.auth = chosen.auth(user, password)
+    for graph in dataset.named_graphs:
+        body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
         target = f"{store_url}?graph={quote(staging_iri(graph, release.version), safe='')}"
-        _send(session, "PUT", target, body, "application/n-triples", timeout_s)
-        log.debug("staged %s (%d bytes)", f"<{graph}>" if graph != DEFAULT_STAGING else "the default graph", len(body))
-    with stage("switch the engine to the release"):
-        update = switch_update(graphs, release.version, default=default, union=union)
-        _send(session, "POST", update_url, update.encode(), "application/sparql-update", timeout_s)
-    log.info("engine now serves release %s (%d graphs)", release.version, len(graphs))
-    return len(graphs)
+        _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
+        log.info("staged <%s> (%d bytes)", graph, len(body))
+    _send(session, update_url, {"update": merge_update(dataset, release.version)}, timeout_s)
+    _send(session, update_url, {"update": switch_update(dataset, release.version)}, timeout_s)
+    log.info("engine now serves release %s (%d graphs)", release.version, len(dataset.named_graphs))
+    if chosen.after_write:
+        _send(session, update_url, {"query": chosen.after_write}, timeout_s)
+        log.info("engine wrote the release to disk (%s)", chosen.name)
+    return len(dataset.named_graphs)
 
 
-def switch_update(graphs: list[str], version: str, *, default: bool = False, union: bool = True) -> str:
-    """The one update request that makes the staged release live.
+def merge_update(dataset: PublishedDataset, version: str) -> str:
+    """The update that fills the staged default graph with the merge of the staged named graphs.
 
-    >>> print(switch_update(["http://x/g"], "v1"))
-    MOVE <http://x/g?staging=v1> TO <http://x/g> ;
-    DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN (<http://x/g>)) } ;
-    DROP SILENT DEFAULT ;
-    INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }
-    >>> print(switch_update([], "v1", default=True, union=False).replace(DEFAULT_STAGING, "urn:d"))
-    DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN (<urn:d?staging=v1>)) } ;
-    DROP SILENT DEFAULT ;
-    MOVE <urn:d?staging=v1> TO DEFAULT
+    >>> print(merge_update(PublishedDataset("x:g/", ("x:g/a",)), "v1"))
+    DROP SILENT GRAPH <x:g/?staging=v1> ;
+    INSERT { GRAPH <x:g/?staging=v1> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } VALUES ?g { <x:g/a?staging=v1> } }
     """
-    staged_default = staging_iri(DEFAULT_STAGING, version)
-    live = ", ".join(f"<{graph}>" for graph in graphs + ([staged_default] if default else []))
-    moves = [f"MOVE <{staging_iri(graph, version)}> TO <{graph}>" for graph in graphs]
-    return " ;\n".join(
-        [
-            *moves,
-            f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({live})) }}",
-            "DROP SILENT DEFAULT",
-            *([f"MOVE <{staged_default}> TO DEFAULT"] if default else []),
-            *(["INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"] if union else []),
-        ]
+    staged = " ".join(f"<{staging_iri(graph, version)}>" for graph in dataset.named_graphs)
+    union = staging_iri(dataset.default_graph, version)
+    return (
+        f"DROP SILENT GRAPH <{union}> ;\n"
+        f"INSERT {{ GRAPH <{union}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {staged} }} }}"
     )
 
 
-def _send(session: requests.Session, method: str, url: str, body: bytes, media_type: str, timeout_s: float) -> None:
+def switch_update(dataset: PublishedDataset, version: str) -> str:
+    """The one update request that makes the staged release live.
+
+    It also empties the graphs under the namespace that the release does not
+    have (an older release's, a stopped publish's staging graphs), and no others.
+
+    >>> print(switch_update(PublishedDataset("x:g/", ("x:g/a",)), "v2"))
+    MOVE <x:g/a?staging=v2> TO <x:g/a> ;
+    MOVE <x:g/?staging=v2> TO <x:g/> ;
+    DELETE { GRAPH ?g { ?s ?p ?o } }
+      WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "x:g/") && ?g NOT IN (<x:g/a>, <x:g/>)) }
+    """
+    live = [*dataset.named_graphs, dataset.default_graph]
+    moves = [f"MOVE <{staging_iri(graph, version)}> TO <{graph}>" for graph in live]
+    kept = ", ".join(f"<{graph}>" for graph in live)
+    others = (
+        "DELETE { GRAPH ?g { ?s ?p ?o } }\n  WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{dataset.namespace}") && ?g NOT IN ({kept})) }}'
+    )
+    return " ;\n".join([*moves, others])
+
+
+def _profile(session: requests.Session, url: str, name: str) -> EngineProfile:
+    if name != AUTO:
+        return profile_named(name)
     try:
-        response = session.request(method, url, data=body, headers={"Content-Type": media_type}, timeout=timeout_s)
+        return detect_profile(session, url)
+    except requests.RequestException as exc:
+        raise PublishError(f"the engine at {redact(url)} cannot be reached: {type(exc).__name__}") from None
+
+
+def _send(session: requests.Session, url: str, body, timeout_s: float, *, method: str = "POST",
+          media_type: str | None = None) -> None:
+    """Send `body` (bytes of `media_type`, or a form as a dict) and check the engine took it."""
+    headers = {"Content-Type": media_type} if media_type else {}
+    try:
+        response = session.request(method, url, data=body, headers=headers, timeout=timeout_s)
     except requests.RequestException as exc:
         raise PublishError(f"the engine at {redact(url)} cannot be reached: {type(exc).__name__}") from None
     if response.status_code >= 300:
         raise PublishError(
             f"the engine refused {method} {redact(url)}: HTTP {response.status_code} {response.text[:500]}"
         )
-

@@ -1,14 +1,21 @@
-"""A remote engine: any SPARQL 1.1 Protocol endpoint (Oxigraph server, Fuseki, QLever, Virtuoso, GraphDB).
+"""A remote engine: any SPARQL 1.1 Protocol endpoint (Oxigraph server, Virtuoso, Fuseki, GraphDB, QLever).
 
-Its default graph must be what the app's default-graph setting says: the merge of all
-graphs, or the stored default graph (``publish`` makes it so, with the same setting).
-Credentials go in an Authorization header and never into logs or messages; a slow
-or failing engine gives 504 or 502, never a hang.
+It reads the release as `publish` laid it out (server/engine/published.py): a
+query that names no graphs of its own gets the protocol's dataset parameters,
+the merge of the release's graphs as its default graph and the release's
+graphs as its named graphs, so other graphs in the store (another team's, the
+store's own) are out of its sight. What differs between stores is in their
+`EngineProfile` (server/engine/profiles.py).
+
+Credentials go in an Authorization header and never into logs or messages; a
+slow or failing engine gives 504 or 502, never a hang.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -17,7 +24,9 @@ from urllib.parse import urlunsplit
 import requests
 from pyoxigraph import NamedNode
 from pyoxigraph import Quad
+from pyoxigraph import QueryBoolean
 from pyoxigraph import QueryResultsFormat
+from pyoxigraph import QueryTriples
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 from pyoxigraph import parse
@@ -26,14 +35,27 @@ from pyoxigraph import parse_query_results
 from server.common.errors import BadQuery
 from server.common.errors import EngineTimedOut
 from server.common.errors import EngineUnavailable
+from server.common.errors import QueryFailed
+from server.common.errors import Refused
+from server.common.errors import ResultTooLarge
 from server.engine.answers import QueryAnswer
 from server.engine.answers import QueryJob
 from server.engine.answers import serialize_answer
+from server.engine.profiles import AUTO
+from server.engine.profiles import EngineProfile
+from server.engine.profiles import detect_profile
+from server.engine.profiles import profile_named
+from server.engine.published import PublishedDataset
+from server.engine.querytext import declare_prefixes
+from server.engine.querytext import iris_in_schemes
+from server.engine.querytext import names_a_dataset
 
 log = logging.getLogger(__name__)
 
 JSON_RESULTS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+NUMBER_BOOLEANS = {"1": "true", "0": "false"}
 
 
 def redact(url: str) -> str:
@@ -50,7 +72,11 @@ def redact(url: str) -> str:
 
 
 class RemoteEngine:
-    """A SPARQL 1.1 query endpoint reached over HTTP; its data may change under us (not `fixed_data`)."""
+    """A SPARQL 1.1 query endpoint reached over HTTP; its data may change under us (not `fixed_data`).
+
+    :param dataset: the release's graphs in the store; without it, queries read the store's own dataset.
+    :param profile: a profile name (server/engine/profiles.py), or "auto" to detect it at first use.
+    """
 
     fixed_data = False
 
@@ -58,6 +84,8 @@ class RemoteEngine:
         self,
         url: str,
         *,
+        dataset: PublishedDataset | None = None,
+        profile: str = AUTO,
         timeout_s: float = 30.0,
         connect_timeout_s: float = 3.0,
         user: str | None = None,
@@ -67,25 +95,44 @@ class RemoteEngine:
         if parts.username and user is None:
             user, password = parts.username, parts.password or ""
         self.url = redact(url)
+        self.dataset = dataset
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.session = requests.Session()
-        if user is not None:
-            self.session.auth = (user, password or "")
+        self._credentials = (user, password)
+        self._profile = None if profile == AUTO else profile_named(profile)
+        self._profile_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RemoteEngine({self.url!r})"
+
+    @property
+    def profile(self) -> EngineProfile:
+        """The engine's profile, detected at first use unless it was named."""
+        with self._profile_lock:
+            if self._profile is None:
+                try:
+                    self._profile = detect_profile(self.session, self.url, timeout_s=self.connect_timeout_s + 5)
+                except requests.RequestException:
+                    log.warning("the query engine at %s cannot be reached", self.url)
+                    raise EngineUnavailable("The query engine cannot be reached; try again shortly.") from None
+                self.session.auth = self._profile.auth(*self._credentials)
+            return self._profile
 
     # --- the server's own queries -------------------------------------------------------------
 
     def query(self, text: str, *, use_default_graph_as_union: bool = False, prefixes: dict | None = None):
         """Run a trusted query; return pyoxigraph result objects like a Store would.
 
-        The remote default graph is already the merge of the named graphs, so
-        `use_default_graph_as_union` needs nothing more.
+        The default graph is already the merge of the named graphs, so
+        `use_default_graph_as_union` needs nothing more. An answer the engine cut
+        at its row cap is an error here: pages must not be built from half an answer.
         """
-        content_type, body = self._post(_with_prefixes(text, prefixes), accept=f"{JSON_RESULTS}, {NTRIPLES};q=0.9")
-        return _parse_result(content_type, body)
+        result, cut_at = self._run(text, prefixes, form=_form(text, prefixes))
+        if cut_at is not None:
+            log.error("the engine at %s cut an answer at %d rows; raise its row cap", self.url, cut_at)
+            raise EngineUnavailable(f"The query engine cut an answer at its cap of {cut_at} rows.")
+        return result
 
     def quads_for_pattern(self, subject, predicate, object, graph_name=None) -> Iterator[Quad]:
         terms = {"s": subject, "p": predicate, "o": object, "g": graph_name}
@@ -108,22 +155,57 @@ class RemoteEngine:
     def run(self, job: QueryJob) -> QueryAnswer:
         """Answer a client's query within its deadline and caps, as the worker pool would."""
         started = time.perf_counter()
-        _check_syntax(job)
-        params = [("default-graph-uri", iri) for iri in job.default_graphs]
-        params += [("named-graph-uri", iri) for iri in job.named_graphs]
-        base = f"BASE <{job.base_iri}>\n" if job.base_iri else ""  # the query's own BASE, if any, comes after
-        content_type, body = self._post(
-            base + _with_prefixes(job.query, job.prefixes),
-            accept=f"{JSON_RESULTS}, {NTRIPLES};q=0.9",
-            params=params,
+        sql = iris_in_schemes(job.query, self.profile.sql_schemes)
+        if sql:  # as functions or as "magic" predicates, the engine would run them as SQL
+            raise Refused(
+                f"This endpoint does not run the engine's SQL functions (<{sql[0]}>); use SPARQL's own functions."
+            )
+        form = _form(job.query, job.prefixes)
+        result, cut_at = self._run(
+            job.query,
+            job.prefixes,
+            form=form,
+            default_graphs=job.default_graphs,
+            named_graphs=job.named_graphs,
             max_bytes=max(job.max_bytes * 4, 1_000_000),
         )
-        return serialize_answer(_parse_result(content_type, body), job, started=started)
+        if isinstance(result, list) and self.profile.cuts_graphs_silently and len(result) >= job.max_rows:
+            # The engine cuts graph answers at its row cap without a word: one this long cannot be vouched for.
+            raise ResultTooLarge(
+                f"The answer has {job.max_rows} triples or more, this endpoint's cap; narrow it or add a LIMIT."
+            )
+        return serialize_answer(result, job, started=started, cut_at=cut_at)
 
     def close(self) -> None:
         self.session.close()
 
-    def _post(self, text: str, *, accept: str, params=(), max_bytes: int = 200_000_000) -> tuple[str, bytes]:
+    def _run(self, text, prefixes, *, form, default_graphs=(), named_graphs=(), max_bytes=200_000_000):
+        """Send a query; return its result (pyoxigraph objects, triples as a list) and the row cap the engine hit."""
+        profile = self.profile
+        params = [("default-graph-uri", iri) for iri in default_graphs]
+        params += [("named-graph-uri", iri) for iri in named_graphs]
+        if not params and self.dataset is not None and not names_a_dataset(text):
+            params = [("default-graph-uri", self.dataset.default_graph)]
+            params += [("named-graph-uri", iri) for iri in self.dataset.named_graphs]
+        graph_form = form is QueryTriples
+        response, body = self._post(
+            declare_prefixes(text, prefixes), accept=NTRIPLES if graph_form else JSON_RESULTS, params=params,
+            max_bytes=max_bytes,
+        )
+        cut = response.headers.get(profile.row_cap_header) if profile.row_cap_header else None
+        cut_at = int(cut) if cut and cut.strip().isdigit() else None
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if graph_form:
+            if profile.boolean_as_number:
+                body = _ntriples_booleans(body)
+            return _parse_triples(media_type, body), None
+        if media_type not in (JSON_RESULTS, "application/json"):
+            raise EngineUnavailable(f"The query engine answered in an unexpected format ({media_type or 'none'}).")
+        if profile.boolean_as_number or form is QueryBoolean:
+            body = _normalise_json(body, ask=form is QueryBoolean, booleans=profile.boolean_as_number)
+        return parse_query_results(body, format=QueryResultsFormat.JSON), cut_at
+
+    def _post(self, text: str, *, accept: str, params=(), max_bytes: int) -> tuple[requests.Response, bytes]:
         try:
             response = self.session.post(
                 self.url,
@@ -145,18 +227,22 @@ class RemoteEngine:
         if response.status_code >= 300:
             log.warning("the query engine at %s answered %d", self.url, response.status_code)
             raise EngineUnavailable(f"The query engine failed (HTTP {response.status_code}).")
-        return response.headers.get("Content-Type", ""), body
+        return response, body
 
 
-def _check_syntax(job: QueryJob) -> None:
-    """Parse the query here first, so a syntax error names its own line and column, not ours.
+def _form(text: str, prefixes: dict | None) -> type:
+    """The query's form as the result type an empty store gives it (QuerySolutions, QueryBoolean or QueryTriples).
 
+    Parsing it here first also makes a syntax error name its own line and column, not the engine's,
+    and a query the embedded engine cannot plan (a function it does not know) fails as it does there.
     The text was checked for depth before (server/engine/querytext.py); the empty store evaluates nothing.
     """
     try:
-        Store().query(job.query, prefixes=job.prefixes or None, base_iri=job.base_iri)
+        return type(Store().query(text, prefixes=prefixes or None))
     except SyntaxError as exc:
         raise BadQuery(f"The query is not valid SPARQL: {exc}") from None
+    except (RuntimeError, ValueError) as exc:
+        raise QueryFailed(f"The query engine failed: {type(exc).__name__}: {exc}") from None
 
 
 def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
@@ -164,27 +250,47 @@ def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
     for chunk in response.iter_content(1 << 16):
         size += len(chunk)
         if size > max_bytes:
-            from server.common.errors import ResultTooLarge
-
             raise ResultTooLarge(f"The result is larger than this endpoint's cap of {max_bytes} bytes; add a LIMIT.")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _with_prefixes(text: str, prefixes: dict | None) -> str:
-    """Declare the server's predefined prefixes for an engine that does not know them."""
-    if not prefixes:
-        return text
-    declared = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
-    return declared + text
-
-
-def _parse_result(content_type: str, body: bytes):
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type == JSON_RESULTS or media_type == "application/json":
-        return parse_query_results(body, format=QueryResultsFormat.JSON)
+def _parse_triples(media_type: str, body: bytes) -> list:
     if media_type in (NTRIPLES, "text/plain"):
         return list(parse(body, format=RdfFormat.N_TRIPLES))
     if media_type == "text/turtle":
         return list(parse(body, format=RdfFormat.TURTLE))
     raise EngineUnavailable(f"The query engine answered in an unexpected format ({media_type or 'none'}).")
+
+
+def _ntriples_booleans(body: bytes) -> bytes:
+    """N-Triples with ``"1"``/``"0"`` booleans written ``"true"``/``"false"`` (a quote in a literal is escaped,
+    so the pattern cannot occur inside another literal).
+
+    >>> _ntriples_booleans(b'<x:a> <x:b> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> .')
+    b'<x:a> <x:b> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .'
+    """
+    for number, word in NUMBER_BOOLEANS.items():
+        body = body.replace(f'"{number}"^^<{XSD_BOOLEAN}>'.encode(), f'"{word}"^^<{XSD_BOOLEAN}>'.encode())
+    return body
+
+
+def _normalise_json(body: bytes, *, ask: bool, booleans: bool) -> bytes:
+    """SPARQL JSON results as the standard has them: an ASK answered as a one-row table made a boolean,
+    and (with `booleans`) ``xsd:boolean`` values ``1``/``0`` written ``true``/``false``.
+
+    >>> _normalise_json(b'{"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [{"__ASK_RETVAL": '
+    ...                 b'{"type": "literal", "value": "1"}}]}}', ask=True, booleans=True)
+    b'{"head": {}, "boolean": true}'
+    """
+    document = json.loads(body)
+    if ask and "boolean" not in document:
+        rows = document.get("results", {}).get("bindings", [])
+        values = [value.get("value") for row in rows[:1] for value in row.values()]
+        return json.dumps({"head": {}, "boolean": bool(values) and values[0] not in ("0", "false")}).encode()
+    if booleans:
+        for row in document.get("results", {}).get("bindings", []):
+            for value in row.values():
+                if value.get("datatype") == XSD_BOOLEAN and value.get("value") in NUMBER_BOOLEANS:
+                    value["value"] = NUMBER_BOOLEANS[value["value"]]
+    return json.dumps(document).encode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from pyoxigraph import RdfFormat
 from rdflib import Dataset
 from rdflib import URIRef
@@ -28,6 +26,12 @@ from server.engine.serving import Served
 from server.release.release import Release
 from server.release.release import build_release
 from server.web.app import create_app
+from tests.engines import ISQL
+from tests.engines import VIRTUOSO
+from tests.engines import Oxigraph
+from tests.engines import Store
+from tests.engines import Virtuoso
+from tests.engines import wait_until  # noqa: F401 - for the tests that import it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini"
@@ -178,9 +182,7 @@ def canary() -> Iterator[Canary]:
     listener.close()
 
 
-# --- remote mode: a real Oxigraph server and app processes serving from it -----------------------
-
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+# --- remote mode: a real Oxigraph server and a real Virtuoso, and app processes serving from each -------
 
 
 def as_rdflib(store) -> Dataset:
@@ -190,48 +192,6 @@ def as_rdflib(store) -> Dataset:
         ntriples = store.dump(format=RdfFormat.N_TRIPLES, from_graph=name)
         dataset.graph(URIRef(name.value)).parse(data=ntriples, format="nt")
     return dataset
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(predicate, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    return False
-
-
-class Oxigraph:
-    """An `oxigraph serve` process on a fixed location and port, which can be stopped and started."""
-
-    def __init__(self, location: Path):
-        self.location = location
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = ["oxigraph", "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert wait_until(lambda: requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=2).ok)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def count(self) -> int:
-        response = requests.get(self.url + "/query", params={"query": COUNT}, timeout=10,
-                                headers={"Accept": "application/sparql-results+json"})
-        return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
 
 def start_serve(*args: str, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str, list[str]]:
@@ -252,41 +212,94 @@ def start_serve(*args: str, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen
     raise AssertionError("the server did not start: " + "".join(printed))
 
 
-def start_app(engine: Oxigraph, build_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+def start_app(engine: Store, build_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """An app in remote mode on `engine`."""
-    process, url, _ = start_serve("--build-dir", str(build_dir), "--engine-url", engine.url + "/query",
+    process, url, _ = start_serve("--build-dir", str(build_dir), "--engine-url", engine.query_url,
                                   "--rate-limit-per-s", "0", "--query-timeout-s", "5", *extra)
     return process, url
 
 
-def publish(engine: Oxigraph, build_dir: Path, root: Path = ROOT) -> int:
-    return main(
-        ["publish", "--root", str(root), "--build-dir", str(build_dir),
-         "--engine-update-url", engine.url + "/update", "--engine-store-url", engine.url + "/store"],
-        {},
-    )
+def publish(engine: Store, build_dir: Path, root: Path = ROOT) -> int:
+    """`publish` the project at `root` into `engine`, as its documented user; the exit status."""
+    args, environ = engine.publish_args()
+    return main(["publish", "--root", str(root), "--build-dir", str(build_dir), *args], environ)
+
+
+def started_engine(engine: Store, release: Release) -> Store:
+    """Start `engine`, put another team's data in it (which no publish may touch), then publish the session's
+    release (from its build folder, so the engine holds the very release the embedded tests serve)."""
+    engine.start()
+    engine.update(engine.foreign_data)
+    engine.foreign_counts = foreign_counts(engine)
+    assert publish(engine, build_dir(release)) == 0
+    return engine
+
+
+def build_dir(release: Release) -> Path:
+    """The build folder `release` was written to: a process given it reuses the release, built the same instant."""
+    return release.directory.parents[1]
+
+
+def foreign_counts(engine: Store) -> dict[str, int]:
+    """The triples of each graph in the store outside our namespace, and of its own default graph if it has one."""
+    rows = engine.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                         f'FILTER(!STRSTARTS(STR(?g), "{BASE_IRI}graph/")) }} GROUP BY ?g')
+    counts = {row["g"]: int(row["n"]) for row in rows}
+    return counts | {"(default)": engine.count()} if engine.stores_a_default_graph else counts
 
 
 @pytest.fixture(scope="session")
-def remote_engine(tmp_path_factory):
-    """A real `oxigraph serve` on 127.0.0.1 with the bundled graph published into it."""
-    server = Oxigraph(tmp_path_factory.mktemp("oxigraph"))
-    server.start()
-    assert publish(server, tmp_path_factory.mktemp("publish")) == 0
-    yield server
-    server.stop()
+def oxigraph_engine(tmp_path_factory, release) -> Iterator[Oxigraph]:
+    """A real `oxigraph serve` on 127.0.0.1 holding a foreign graph and the bundled graph, published."""
+    engine = started_engine(Oxigraph(tmp_path_factory.mktemp("oxigraph")), release)
+    yield engine
+    engine.stop()
 
 
 @pytest.fixture(scope="session")
-def remote_apps(remote_engine, tmp_path_factory):
-    """Two app processes, each serving from the one engine (remote mode)."""
-    build = tmp_path_factory.mktemp("apps")
-    started = [start_app(remote_engine, build) for _ in range(2)]
+def virtuoso_engine(tmp_path_factory, release) -> Iterator[Virtuoso]:
+    """A real Virtuoso on 127.0.0.1 (docs/deployment.md's recipe) holding a foreign graph and the bundled graph."""
+    if VIRTUOSO is None or ISQL is None:
+        pytest.skip("Debian's Virtuoso is not installed (apt-get install virtuoso-opensource-7-bin)")
+    engine = started_engine(Virtuoso(tmp_path_factory.mktemp("virtuoso")), release)
+    yield engine
+    engine.stop()
+
+
+ENGINES = ("oxigraph", "virtuoso")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def remote_engine(request) -> Store:
+    """Each real store in turn, with the bundled graph published into it."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
+def running_apps(engine: Store, release: Release) -> Iterator[list[str]]:
+    started = [start_app(engine, build_dir(release)) for _ in range(2)]
     yield [url for _, url in started]
     for process, _ in started:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_apps(oxigraph_engine, release):
+    """Two app processes, each serving from the one Oxigraph server (remote mode)."""
+    yield from running_apps(oxigraph_engine, release)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_apps(virtuoso_engine, release):
+    """Two app processes, each serving from the one Virtuoso (remote mode)."""
+    yield from running_apps(virtuoso_engine, release)
+
+
+@pytest.fixture(scope="session")
+def remote_apps(remote_engine, request) -> list[str]:
+    """The two apps serving from `remote_engine`."""
+    return request.getfixturevalue(f"{remote_engine.name}_apps")
 
 
 @dataclass(frozen=True)
@@ -295,9 +308,9 @@ class Endpoint:
     mode: str
 
 
-@pytest.fixture(params=["embedded", "remote-1", "remote-2"])
+@pytest.fixture(params=["embedded", *ENGINES])
 def any_server(request) -> Endpoint:
-    """The server over HTTP in each mode: embedded store, and each of two apps on a remote engine."""
+    """The server over HTTP in each mode: embedded store, and an app on each real remote engine."""
     if request.param == "embedded":
         return Endpoint(request.getfixturevalue("live_server").url, "embedded")
-    return Endpoint(request.getfixturevalue("remote_apps")[int(request.param[-1]) - 1], request.param)
+    return Endpoint(request.getfixturevalue(f"{request.param}_apps")[0], request.param)

@@ -1,9 +1,16 @@
-"""Remote mode: a real `oxigraph serve` on 127.0.0.1, the bundled graph published into it,
-two app processes serving from it, and the engine stopped and started under them."""
+"""Remote mode on two real stores, a real `oxigraph serve` and a real Virtuoso, on 127.0.0.1: the release
+published into each (beside another team's graph), two app processes serving from each, publishing again
+(and once stopped halfway) under them, and the engine stopped and started under them.
+
+Every test that takes `remote_engine` or `remote_apps` runs once per store (ids `oxigraph`, `virtuoso`).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -16,38 +23,119 @@ from pyoxigraph import parse_query_results
 
 from tests.conftest import BASE_IRI
 from tests.conftest import ROOT
+from tests.conftest import build_dir
+from tests.conftest import foreign_counts
 from tests.conftest import publish
 from tests.conftest import wait_until
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 MIC = BASE_IRI + "id/organization/mic"
+NAMESPACE = BASE_IRI + "graph/"
 
 
 def sparql(url: str, query: str, **params) -> requests.Response:
     return requests.get(url + "/sparql", params={"query": query, **params}, timeout=30)
 
 
+def count(url: str) -> int:
+    response = sparql(url, COUNT)
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def distinct_triples(release) -> int:
+    return len(list(release.store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")))
+
+
+def release_graphs(release) -> set[str]:
+    return {graph.value for graph in release.store.named_graphs()}
+
+
+def changed_project(tmp_path, fact: str = "a new fact"):
+    """A copy of the project with one more statement in passage A1 (so a new release version)."""
+    project = tmp_path / "project"
+    for folder in ("ontology", "data", "shapes", "source", "links", "queries"):
+        shutil.copytree(ROOT / folder, project / folder)
+    with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
+        handle.write(f'\n<id/organization/mic> <http://www.w3.org/2000/01/rdf-schema#comment> "{fact}"@en .\n')
+    return project
+
+
 # --- publishing ----------------------------------------------------------------------------------
 
 
-def test_publish_loads_every_graph_and_the_merged_default_graph(remote_engine, release):
-    graphs = {graph.value for graph in release.store.named_graphs()}
-    response = requests.get(remote_engine.url + "/query", timeout=10, headers={"Accept": "text/csv"},
-                            params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"})
-    assert set(response.text.split()[1:]) == graphs
-    distinct = len(list(release.store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")))
-    assert remote_engine.count() == distinct
+def test_publish_loads_every_graph_and_their_merge_under_the_namespace(remote_engine, release):
+    ours = {graph for graph in remote_engine.graphs() if graph.startswith(NAMESPACE)}
+    assert ours == release_graphs(release) | {NAMESPACE}
+    assert remote_engine.count(**{"default-graph-uri": NAMESPACE}) == distinct_triples(release)
 
 
-# --- the same endpoint and page behaviour as the embedded mode, through both apps -------------------
+def test_publish_twice_and_once_stopped_halfway_touches_only_its_own_graphs(remote_engine, remote_apps, release,
+                                                                             tmp_path):
+    served_before = count(remote_apps[0])
+    args, environ = remote_engine.publish_args()
+    command = [sys.executable, "-m", "server", "publish", "--root", str(changed_project(tmp_path)),
+               "--build-dir", str(tmp_path / "stopped"), *args]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environ}, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for line in process.stderr:
+        if "staged <" in line:  # the first graph is in the engine: stop the publish there, as a crash would
+            process.kill()
+            break
+    process.wait(timeout=30)
+    process.stderr.close()
+    assert process.returncode == -9, "the publish ended before it could be stopped halfway"
+    assert any("?staging=" in graph for graph in remote_engine.graphs()), "nothing was staged"
+    assert count(remote_apps[0]) == served_before, "a publish stopped halfway changed what readers see"
+
+    for _ in range(2):
+        assert publish(remote_engine, build_dir(release)) == 0
+    ours = {graph for graph in remote_engine.graphs() if graph.startswith(NAMESPACE)}
+    assert ours == release_graphs(release) | {NAMESPACE}, "staging graphs were left behind"
+    assert foreign_counts(remote_engine) == remote_engine.foreign_counts, "publish touched graphs not its own"
+    assert count(remote_apps[0]) == served_before
+
+
+def test_readers_see_the_old_release_or_the_new_one_never_half(remote_apps, remote_engine, release, tmp_path):
+    before = count(remote_apps[0])
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set() and len(seen) < 10_000:
+            response = sparql(remote_apps[0], COUNT)
+            if response.status_code == 200:
+                seen.add(int(response.json()["results"]["bindings"][0]["n"]["value"]))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert publish(remote_engine, tmp_path / "build", changed_project(tmp_path)) == 0
+        time.sleep(0.5)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+        assert publish(remote_engine, build_dir(release)) == 0  # the session's release again, for other tests
+    after = {value for value in seen if value != before}
+    assert len(after) <= 1, f"readers saw counts {sorted(seen)} (before: {before})"
+    assert after and min(after) > before
+
+
+# --- the app reads only the release, whatever else the store holds ------------------------------------
 
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_remote_app_answers_select_as_the_store_does(remote_apps, index, release):
-    response = sparql(remote_apps[index], COUNT)
-    assert response.status_code == 200
-    distinct = len(list(release.store.query("SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")))
-    assert int(response.json()["results"]["bindings"][0]["n"]["value"]) == distinct
+    assert count(remote_apps[index]) == distinct_triples(release)
+
+
+def test_remote_app_sees_only_the_release_graphs(remote_apps, release):
+    response = sparql(remote_apps[0], "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", format="json")
+    graphs = {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+    assert graphs == release_graphs(release)
+
+
+# --- the same endpoint and page behaviour as the embedded mode, through both apps -------------------
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -67,6 +155,9 @@ def test_remote_app_constructs_and_describes(remote_apps, index):
     response = sparql(remote_apps[index], f"CONSTRUCT {{ <{MIC}> ?p ?o }} WHERE {{ <{MIC}> ?p ?o }}", format="nt")
     triples = list(parse(response.content, format=RdfFormat.N_TRIPLES))
     assert triples and all(triple.subject.value == MIC for triple in triples)
+    response = sparql(remote_apps[index], f"DESCRIBE <{MIC}>", format="nt")
+    assert response.status_code == 200 and any(t.subject.value == MIC for t in parse(response.content,
+                                                                                       format=RdfFormat.N_TRIPLES))
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -74,8 +165,9 @@ def test_remote_app_honours_graph_queries_and_dataset_parameters(remote_apps, in
     graph = BASE_IRI + "graph/B1"
     direct = sparql(remote_apps[index], f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     by_protocol = sparql(remote_apps[index], COUNT, **{"default-graph-uri": graph})
-    n = [int(r.json()["results"]["bindings"][0]["n"]["value"]) for r in (direct, by_protocol)]
-    assert n[0] == n[1] > 0
+    by_from = sparql(remote_apps[index], f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}")
+    n = [int(r.json()["results"]["bindings"][0]["n"]["value"]) for r in (direct, by_protocol, by_from)]
+    assert n[0] == n[1] == n[2] > 0
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -115,10 +207,11 @@ def test_search_finds_full_and_half_width_through_a_remote_app(remote_apps):
         assert response.json()["results"][0]["id"] == BASE_IRI + "id/organization/g7"
 
 
-# --- a failing engine, and a new release under readers ------------------------------------------
+# --- a failing engine ---------------------------------------------------------------------------------
 
 
-def test_engine_stopped_gives_502_quickly_and_the_app_recovers(remote_apps, remote_engine):
+def test_engine_stopped_gives_502_quickly_and_the_app_recovers_with_the_release(remote_apps, remote_engine):
+    before = count(remote_apps[0])
     remote_engine.stop()
     try:
         started = time.monotonic()
@@ -130,37 +223,7 @@ def test_engine_stopped_gives_502_quickly_and_the_app_recovers(remote_apps, remo
     finally:
         remote_engine.start()
     assert wait_until(lambda: sparql(remote_apps[0], COUNT).status_code == 200)
-    assert sparql(remote_apps[1], COUNT).status_code == 200
-
-
-def test_readers_see_the_old_release_or_the_new_one_never_half(remote_apps, remote_engine, tmp_path):
-    before = remote_engine.count()
-    project = tmp_path / "project"
-    for folder in ("ontology", "data", "shapes", "source", "links"):
-        shutil.copytree(ROOT / folder, project / folder)
-    with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
-        handle.write('\n<id/organization/mic> <http://www.w3.org/2000/01/rdf-schema#comment> "a new fact"@en .\n')
-    seen: set[int] = set()
-    done = threading.Event()
-
-    def reader():
-        while not done.is_set() and len(seen) < 10_000:
-            response = sparql(remote_apps[0], COUNT)
-            if response.status_code == 200:
-                seen.add(int(response.json()["results"]["bindings"][0]["n"]["value"]))
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        assert publish(remote_engine, tmp_path / "build", project) == 0
-        time.sleep(0.5)
-    finally:
-        done.set()
-        thread.join(timeout=30)
-        assert publish(remote_engine, tmp_path / "build-again") == 0  # the bundled graph again, for other tests
-    after = {count for count in seen if count != before}
-    assert len(after) <= 1, f"readers saw counts {sorted(seen)} (before: {before})"
-    assert after and min(after) > before
+    assert count(remote_apps[1]) == before, "the engine lost the published release when it was stopped"
 
 
 def test_remote_answers_are_neither_cached_nor_tagged(remote_apps):
@@ -172,5 +235,5 @@ def test_remote_answers_are_neither_cached_nor_tagged(remote_apps):
             headers={"Accept": "application/sparql-results+json"},
             timeout=30,
         )
-        assert response.status_code == 200
+        assert response.status_code == 200 and response.json()["boolean"] is True
         assert "ETag" not in response.headers and "X-Cache" not in response.headers

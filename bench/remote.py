@@ -42,6 +42,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def oxigraph_command() -> str:
+    """The `oxigraph` installed with this Python's packages (no PATH needed), else the one on PATH."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    return str(beside) if beside.exists() else "oxigraph"
+
+
 def release_dataset(query_url: str) -> list[tuple[str, str]]:
     """The dataset parameters an app sends: the merge as default graph, each release graph as a named graph."""
     namespace = BASE + "graph/"
@@ -61,7 +67,7 @@ def main() -> None:
         work = Path(work)
         engine_url = f"http://127.0.0.1:{free_port()}"
         engine = subprocess.Popen(
-            ["oxigraph", "serve", "--location", str(work / "db"), "--bind", engine_url.removeprefix("http://")],
+            [oxigraph_command(), "serve", "--location", str(work / "db"), "--bind", engine_url.removeprefix("http://")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         app = None

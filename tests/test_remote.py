@@ -51,14 +51,32 @@ def release_graphs(release) -> set[str]:
     return {graph.value for graph in release.store.named_graphs()}
 
 
-def changed_project(tmp_path, fact: str = "a new fact"):
+def published_graphs(release) -> set[str]:
+    """What publish leaves in the store: the release's graphs, their merge and the live stamp's graph."""
+    return release_graphs(release) | {NAMESPACE, NAMESPACE + "?live"}
+
+
+def changed_project(tmp_path):
     """A copy of the project with one more statement in passage A1 (so a new release version)."""
     project = tmp_path / "project"
     for folder in ("ontology", "data", "shapes", "source", "links", "queries"):
         shutil.copytree(ROOT / folder, project / folder)
     with (project / "data" / "passages" / "A1.ttl").open("a", encoding="utf-8") as handle:
-        handle.write(f'\n<id/organization/mic> <http://www.w3.org/2000/01/rdf-schema#comment> "{fact}"@en .\n')
+        handle.write('\n<id/organization/mic> <http://www.w3.org/2000/01/rdf-schema#comment> "a new fact"@en .\n')
     return project
+
+
+# The triples of the default graph (the merge) and of the named graphs, read in one query.
+BOTH_COUNTS = ("SELECT ?merged ?named WHERE { { SELECT (COUNT(*) AS ?merged) WHERE { ?s ?p ?o } } "
+               "{ SELECT (COUNT(*) AS ?named) WHERE { GRAPH ?g { ?s ?p ?o } } } }")
+
+
+def both_counts(url: str) -> tuple[int, int] | None:
+    response = sparql(url, BOTH_COUNTS)
+    if response.status_code != 200:
+        return None
+    row = response.json()["results"]["bindings"][0]
+    return int(row["merged"]["value"]), int(row["named"]["value"])
 
 
 # --- publishing ----------------------------------------------------------------------------------
@@ -66,13 +84,13 @@ def changed_project(tmp_path, fact: str = "a new fact"):
 
 def test_publish_loads_every_graph_and_their_merge_under_the_namespace(remote_engine, release):
     ours = {graph for graph in remote_engine.graphs() if graph.startswith(NAMESPACE)}
-    assert ours == release_graphs(release) | {NAMESPACE}
+    assert ours == published_graphs(release)
     assert remote_engine.count(**{"default-graph-uri": NAMESPACE}) == distinct_triples(release)
 
 
 def test_publish_twice_and_once_stopped_halfway_touches_only_its_own_graphs(remote_engine, remote_apps, release,
                                                                              tmp_path):
-    served_before = count(remote_apps[0])
+    served_before = both_counts(remote_apps[0])
     args, environ = remote_engine.publish_args()
     command = [sys.executable, "-m", "server", "publish", "--root", str(changed_project(tmp_path)),
                "--build-dir", str(tmp_path / "stopped"), *args]
@@ -86,39 +104,41 @@ def test_publish_twice_and_once_stopped_halfway_touches_only_its_own_graphs(remo
     process.stderr.close()
     assert process.returncode == -9, "the publish ended before it could be stopped halfway"
     assert any("?staging=" in graph for graph in remote_engine.graphs()), "nothing was staged"
-    assert count(remote_apps[0]) == served_before, "a publish stopped halfway changed what readers see"
+    assert both_counts(remote_apps[0]) == served_before, "a publish stopped halfway changed what readers see"
 
     for _ in range(2):
         assert publish(remote_engine, build_dir(release)) == 0
     ours = {graph for graph in remote_engine.graphs() if graph.startswith(NAMESPACE)}
-    assert ours == release_graphs(release) | {NAMESPACE}, "staging graphs were left behind"
+    assert ours == published_graphs(release), "staging graphs were left behind"
     assert foreign_counts(remote_engine) == remote_engine.foreign_counts, "publish touched graphs not its own"
-    assert count(remote_apps[0]) == served_before
+    assert both_counts(remote_apps[0]) == served_before
 
 
 def test_readers_see_the_old_release_or_the_new_one_never_half(remote_apps, remote_engine, release, tmp_path):
-    before = count(remote_apps[0])
-    seen: set[int] = set()
+    before = both_counts(remote_apps[0])
+    seen: set[tuple[int, int]] = set()
     done = threading.Event()
 
     def reader():
         while not done.is_set() and len(seen) < 10_000:
-            response = sparql(remote_apps[0], COUNT)
-            if response.status_code == 200:
-                seen.add(int(response.json()["results"]["bindings"][0]["n"]["value"]))
+            counts = both_counts(remote_apps[0])
+            if counts is not None:
+                seen.add(counts)
 
-    thread = threading.Thread(target=reader)
-    thread.start()
+    readers = [threading.Thread(target=reader) for _ in range(3)]  # more readers, more chances to see half
+    for thread in readers:
+        thread.start()
     try:
         assert publish(remote_engine, tmp_path / "build", changed_project(tmp_path)) == 0
         time.sleep(0.5)
     finally:
         done.set()
-        thread.join(timeout=30)
+        for thread in readers:
+            thread.join(timeout=30)
         assert publish(remote_engine, build_dir(release)) == 0  # the session's release again, for other tests
-    after = {value for value in seen if value != before}
-    assert len(after) <= 1, f"readers saw counts {sorted(seen)} (before: {before})"
-    assert after and min(after) > before
+    after = {counts for counts in seen if counts != before}
+    assert len(after) <= 1, f"readers saw (merged, named) counts {sorted(seen)} (before: {before})"
+    assert after and min(after) == (before[0] + 1, before[1] + 1)
 
 
 # --- the app reads only the release, whatever else the store holds ------------------------------------

@@ -15,6 +15,8 @@ row cap on SELECT             none               ``ResultSetMaxRows``, said by `
 row cap on graph answers      none               the same cap, said by nothing: a graph answer
                                                  as long as our own row cap is refused
 functions that reach SQL      none               ``bif:`` and ``sql:`` IRIs: refused
+a query reads one snapshot    yes                no: a release switched in while a query ran is
+                                                 told by the live stamp, and the query asked again
 after a write                 nothing            ``checkpoint``, so a restart keeps the release
 ============================  =================  ==============================================
 
@@ -49,6 +51,8 @@ class EngineProfile:
     :ivar cuts_graphs_silently: the store cuts graph answers at its row cap and says nothing.
     :ivar sql_schemes: function IRI schemes the store runs as SQL, refused in clients' queries.
     :ivar after_write: a query the publisher sends, with its credentials, once a release is live.
+    :ivar snapshot_reads: a query reads one committed state; else a commit during a query can show in
+        its answer half (Virtuoso reads each row's latest committed state).
     """
 
     name: str
@@ -58,6 +62,7 @@ class EngineProfile:
     cuts_graphs_silently: bool = False
     sql_schemes: tuple[str, ...] = ()
     after_write: str | None = None
+    snapshot_reads: bool = True
 
     def auth(self, user: str | None, password: str | None) -> AuthBase | None:
         """The requests authentication for these credentials, or None without a user."""
@@ -75,6 +80,7 @@ VIRTUOSO = EngineProfile(
     cuts_graphs_silently=True,
     sql_schemes=("bif:", "sql:"),
     after_write="SELECT (<bif:exec>('checkpoint') AS ?checkpoint) WHERE {}",
+    snapshot_reads=False,
 )
 PROFILES = {"sparql11": SPARQL11, "oxigraph": SPARQL11, "virtuoso": VIRTUOSO}
 NAMES = (AUTO, *PROFILES)

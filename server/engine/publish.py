@@ -8,11 +8,14 @@ they are.
 1. Each named graph of the release is sent by the SPARQL 1.1 Graph Store HTTP
    Protocol (PUT, N-Triples) to a staging graph, ``{graph}?staging={version}``;
    one update then merges the staged graphs into the staged default graph.
-2. One SPARQL Update request moves every staging graph onto its live name and
+2. One SPARQL Update request moves every staging graph onto its live name,
    drops the graphs under the namespace that the new release does not have
    (those of an older release, and the staging graphs of a publish that was
-   stopped halfway). A store runs one update request as one transaction, so
-   readers see the old release or the new one, never half of each.
+   stopped halfway), and stamps the live graph anew. A store runs one update
+   request as one transaction, so a reader's query sees the old release or the
+   new one, never half of each; where a store's queries do not read one
+   snapshot (Virtuoso), the app tells a switch during a query by the stamp and
+   asks again (server/engine/remote.py).
 3. What the store's profile asks for after a write (Virtuoso: a checkpoint).
 
 While staging graphs are being sent, they can be seen under their staging names
@@ -22,6 +25,7 @@ on the store itself; readers through the app see only the live names.
 from __future__ import annotations
 
 import logging
+import uuid
 from urllib.parse import quote
 
 import requests
@@ -33,6 +37,7 @@ from server.engine.profiles import AUTO
 from server.engine.profiles import EngineProfile
 from server.engine.profiles import detect_profile
 from server.engine.profiles import profile_named
+from server.engine.published import STAMP
 from server.engine.published import PublishedDataset
 from server.engine.published import published_dataset
 from server.engine.published import staging_iri
@@ -75,7 +80,8 @@ def publish_release(
         _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
         log.info("staged <%s> (%d bytes)", graph, len(body))
     _send(session, update_url, {"update": merge_update(dataset, release.version)}, timeout_s)
-    _send(session, update_url, {"update": switch_update(dataset, release.version)}, timeout_s)
+    stamp = f"{release.version} {uuid.uuid4().hex}"
+    _send(session, update_url, {"update": switch_update(dataset, release.version, stamp)}, timeout_s)
     log.info("engine now serves release %s (%d graphs)", release.version, len(dataset.named_graphs))
     if chosen.after_write:
         _send(session, update_url, {"query": chosen.after_write}, timeout_s)
@@ -98,17 +104,18 @@ def merge_update(dataset: PublishedDataset, version: str) -> str:
     )
 
 
-def switch_update(dataset: PublishedDataset, version: str) -> str:
-    """The one update request that makes the staged release live.
+def switch_update(dataset: PublishedDataset, version: str, stamp: str) -> str:
+    """The one update request that makes the staged release live and stamps it.
 
     It also empties the graphs under the namespace that the release does not
     have (an older release's, a stopped publish's staging graphs), and no others.
 
-    >>> print(switch_update(PublishedDataset("x:g/", ("x:g/a",)), "v2"))
+    >>> print(switch_update(PublishedDataset("x:g/", ("x:g/a",)), "v2", "v2 1"))
     MOVE <x:g/a?staging=v2> TO <x:g/a> ;
     MOVE <x:g/?staging=v2> TO <x:g/> ;
     DELETE { GRAPH ?g { ?s ?p ?o } }
-      WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "x:g/") && ?g NOT IN (<x:g/a>, <x:g/>)) }
+      WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "x:g/") && ?g NOT IN (<x:g/a>, <x:g/>)) } ;
+    INSERT DATA { GRAPH <x:g/?live> { <x:g/> <http://www.w3.org/2002/07/owl#versionInfo> "v2 1" } }
     """
     live = [*dataset.named_graphs, dataset.default_graph]
     moves = [f"MOVE <{staging_iri(graph, version)}> TO <{graph}>" for graph in live]
@@ -117,7 +124,8 @@ def switch_update(dataset: PublishedDataset, version: str) -> str:
         "DELETE { GRAPH ?g { ?s ?p ?o } }\n  WHERE { GRAPH ?g { ?s ?p ?o } "
         f'FILTER(STRSTARTS(STR(?g), "{dataset.namespace}") && ?g NOT IN ({kept})) }}'
     )
-    return " ;\n".join([*moves, others])
+    stamped = f'INSERT DATA {{ GRAPH <{dataset.live_graph}> {{ <{dataset.namespace}> <{STAMP}> "{stamp}" }} }}'
+    return " ;\n".join([*moves, others, stamped])
 
 
 def _profile(session: requests.Session, url: str, name: str) -> EngineProfile:

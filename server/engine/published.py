@@ -5,7 +5,10 @@
   as the graph named by the namespace itself (``BASE/graph/``), so the store's
   own default graph, and every graph outside the namespace, belong to others;
 - while a release is being sent, each graph is staged as
-  ``{graph}?staging={version}``.
+  ``{graph}?staging={version}``;
+- the graph ``BASE/graph/?live`` holds one triple, which the switch to a new
+  release changes in the same transaction (a stamp unique to each publish), so
+  a reader can tell that a release was switched in while its query ran.
 
 `publish` (server/engine/publish.py) writes this layout and `RemoteEngine`
 (server/engine/remote.py) reads it.
@@ -16,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STAGING = "?staging="
+LIVE = "?live"
+STAMP = "http://www.w3.org/2002/07/owl#versionInfo"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class PublishedDataset:
     def default_graph(self) -> str:
         """The graph holding the merge of the named graphs, which readers see as the default graph."""
         return self.namespace
+
+    @property
+    def live_graph(self) -> str:
+        """The graph whose one triple (the namespace, `STAMP`, a stamp) says which publish is live."""
+        return self.namespace + LIVE
 
     def owns(self, graph: str) -> bool:
         """Whether `graph` is under the namespace (publish may write it).

@@ -45,6 +45,7 @@ from server.engine.profiles import AUTO
 from server.engine.profiles import EngineProfile
 from server.engine.profiles import detect_profile
 from server.engine.profiles import profile_named
+from server.engine.published import STAMP
 from server.engine.published import PublishedDataset
 from server.engine.querytext import declare_prefixes
 from server.engine.querytext import iris_in_schemes
@@ -56,6 +57,7 @@ JSON_RESULTS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 NUMBER_BOOLEANS = {"1": "true", "0": "false"}
+MAX_ASKS = 3  # a query asked again while new releases keep being switched in
 
 
 def redact(url: str) -> str:
@@ -102,6 +104,7 @@ class RemoteEngine:
         self._credentials = (user, password)
         self._profile = None if profile == AUTO else profile_named(profile)
         self._profile_lock = threading.Lock()
+        self._stamps = threading.local()  # each thread's last reading of the live stamp
 
     def __repr__(self) -> str:
         return f"RemoteEngine({self.url!r})"
@@ -179,8 +182,34 @@ class RemoteEngine:
     def close(self) -> None:
         self.session.close()
 
-    def _run(self, text, prefixes, *, form, default_graphs=(), named_graphs=(), max_bytes=200_000_000):
-        """Send a query; return its result (pyoxigraph objects, triples as a list) and the row cap the engine hit."""
+    def _run(self, text, prefixes, *, form, **options):
+        """Send a query; return its result (pyoxigraph objects, triples as a list) and the row cap the engine hit.
+
+        On an engine whose queries do not read one snapshot, the answer is taken only if the release's
+        live stamp is the same after the query as it was before it (this thread's last reading, or a new
+        one), so no switch to a new release happened while the query ran; else it is asked again.
+        """
+        if self.profile.snapshot_reads or self.dataset is None:
+            return self._ask(text, prefixes, form=form, **options)
+        before = getattr(self._stamps, "last", None) or self._stamp()
+        for _ in range(MAX_ASKS):
+            answer = self._ask(text, prefixes, form=form, **options)
+            self._stamps.last = after = self._stamp()
+            if after == before:
+                return answer
+            log.info("a new release was switched in while a query ran; asking again")
+            before = after
+        raise EngineUnavailable("The engine's data kept changing while the query ran; try again shortly.")
+
+    def _stamp(self) -> str | None:
+        """The live release's stamp (server/engine/published.py), or None if the store has none."""
+        query = f"SELECT ?stamp WHERE {{ GRAPH <{self.dataset.live_graph}> {{ ?release <{STAMP}> ?stamp }} }}"
+        _, body = self._post(query, accept=JSON_RESULTS, max_bytes=100_000)
+        rows = json.loads(body).get("results", {}).get("bindings", [])
+        return rows[0]["stamp"]["value"] if rows else None
+
+    def _ask(self, text, prefixes, *, form, default_graphs=(), named_graphs=(), max_bytes=200_000_000):
+        """Send a query once (see `_run`)."""
         profile = self.profile
         params = [("default-graph-uri", iri) for iri in default_graphs]
         params += [("named-graph-uri", iri) for iri in named_graphs]

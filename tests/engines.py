@@ -26,7 +26,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 JSON_RESULTS = "application/sparql-results+json"
 # The tests' Virtuoso cuts answers at this many rows (the recipe's is above LOD_MAX_RESULTS), so that the
 # remote tests can see it cut: more than any of the server's own queries reads, fewer than the release's quads.
-VIRTUOSO_ROW_CAP = 3000
+VIRTUOSO_ROW_CAP = 2000
 
 
 def free_port() -> int:

@@ -11,7 +11,6 @@ import re
 import shutil
 
 import pytest
-import requests
 from pyoxigraph import CanonicalizationAlgorithm
 from pyoxigraph import Dataset
 from pyoxigraph import NamedNode
@@ -25,12 +24,15 @@ from server.builder.dataset import UNVALIDATED
 from server.cli.main import main
 from server.common.config import Config
 from server.engine.local import open_local_engine
+from server.engine.published import published_dataset
+from server.engine.remote import RemoteEngine
 from server.engine.serving import Releases
 from server.engine.serving import Served
 from server.release.release import build_release
 from server.web.app import create_app
 from tests.conftest import ROOT
 from tests.conftest import Oxigraph
+from tests.engines import FOREIGN_GRAPH
 
 BASE = "https://data.example.org/"
 EX = "http://example.org/"
@@ -226,18 +228,30 @@ def test_on_disk_store_serves_the_default_graph_it_was_built_for(people, tmp_pat
     assert counts == ["1", "4", "1"]
 
 
-@pytest.mark.parametrize("mode", ["stored", "union"])
-def test_publish_gives_a_remote_engine_the_same_dataset(people, tmp_path, mode):
+def test_publish_gives_a_remote_engine_the_same_dataset_for_either_default_graph(people, tmp_path):
     engine = Oxigraph(tmp_path / "oxigraph")
     engine.start()
+
+    def publish(path):
+        args, environ = engine.publish_args()
+        return main(["publish", "--dataset", str(path), "--base-iri", BASE, "--build-dir", str(tmp_path / "build"),
+                     *args], environ)
+
     try:
-        code = main(["publish", "--dataset", str(people), "--default-graph", mode, "--base-iri", BASE,
-                     "--build-dir", str(tmp_path / "build"), "--engine-update-url", engine.url + "/update",
-                     "--engine-store-url", engine.url + "/store"], {})
-        assert code == 0
-        assert engine.count() == (1 if mode == "stored" else 4)
-        graphs = requests.get(engine.url + "/query", params={"query": PER_GRAPH}, timeout=10,
-                                            headers={"Accept": "text/csv"}).text
-        assert sorted(line.split(",")[0] for line in graphs.split()[1:]) == [STAFF, VISITORS]
+        engine.update(engine.foreign_data)
+        assert publish(people) == 0
+        release = build_release(Config(root=tmp_path, dataset=str(people), base_iri=BASE,
+                                       build_dir=tmp_path / "build").check())
+        for union, count in ((False, "1"), (True, "4")):  # one publish serves apps of either setting
+            remote = RemoteEngine(engine.query_url, dataset=published_dataset(release, union=union))
+            assert next(remote.query(COUNT))["n"].value == count
+            assert {row["g"].value: row["n"].value for row in remote.query(PER_GRAPH)} == {STAFF: "2", VISITORS: "2"}
+        # The next release has no visitors graph: publish empties it (it recorded the graph as the release's),
+        # and nothing that is not the release's.
+        staff_only = tmp_path / "staff.trig"
+        staff_only.write_text(TRIG.split("ex:visitors")[0], encoding="utf-8")
+        assert publish(staff_only) == 0
+        assert STAFF in engine.graphs() and VISITORS not in engine.graphs() and FOREIGN_GRAPH in engine.graphs()
+        assert engine.count() == 1  # the store's own default graph: another team's triple, untouched
     finally:
         engine.stop()

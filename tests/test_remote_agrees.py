@@ -82,6 +82,13 @@ def test_construct_answers_in_every_rdf_format(any_server, offer, release):
     }
 
 
+def test_relative_iris_resolve_against_the_endpoint_in_every_mode(any_server):
+    response = requests.get(any_server.url + "/sparql", params={"query": "SELECT (<x> AS ?iri) WHERE {}"},
+                            headers={"Accept": RESULTS}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert rows(response.json()) == [{"iri": any_server.url + "/x"}]
+
+
 def test_a_function_the_engine_does_not_know_fails_alike(any_server):
     response = requests.get(any_server.url + "/sparql", params={"query": "SELECT (<http://e/f>(1) AS ?x) {}"},
                             headers={"Accept": RESULTS}, timeout=30)

@@ -1,17 +1,20 @@
 """Load a validated release into a remote SPARQL store, switching to it all at once, touching nothing else.
 
-Every graph `publish` creates, replaces or deletes is under the release's graph
-namespace (server/engine/published.py); the store's default graph and every
-other graph (another team's data, the store's own system graphs) are left as
-they are.
+Every graph `publish` creates, replaces or deletes is the release's own: under
+its graph namespace, or one of its named graphs, or one an earlier publish
+recorded as its own (server/engine/published.py). The store's default graph
+and every other graph (another team's data, the store's system graphs) are left
+as they are.
 
-1. Each named graph of the release is sent by the SPARQL 1.1 Graph Store HTTP
-   Protocol (PUT, N-Triples) to a staging graph, ``{graph}?staging={version}``;
-   one update then merges the staged graphs into the staged default graph.
+1. Each named graph of the release, and its own default graph if it has one,
+   is sent by the SPARQL 1.1 Graph Store HTTP Protocol (PUT, N-Triples) to a
+   staging graph under the namespace; one update then merges the staged graphs
+   into the staged merge. The release's description is not in its store, so no
+   query on the engine sees it.
 2. One SPARQL Update request moves every staging graph onto its live name,
-   drops the graphs under the namespace that the new release does not have
-   (those of an older release, and the staging graphs of a publish that was
-   stopped halfway), and stamps the live graph anew. A store runs one update
+   empties the graphs the new release does not have (an earlier release's, as
+   recorded, and the staging graphs of a publish that was stopped halfway),
+   and records the new release with a new stamp. A store runs one update
    request as one transaction, so a reader's query sees the old release or the
    new one, never half of each; where a store's queries do not read one
    snapshot (Virtuoso), the app tells a switch during a query by the stamp and
@@ -29,6 +32,7 @@ import uuid
 from urllib.parse import quote
 
 import requests
+from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 
@@ -37,14 +41,15 @@ from server.engine.profiles import AUTO
 from server.engine.profiles import EngineProfile
 from server.engine.profiles import detect_profile
 from server.engine.profiles import profile_named
+from server.engine.published import MEMBER
 from server.engine.published import STAMP
 from server.engine.published import PublishedDataset
 from server.engine.published import published_dataset
-from server.engine.published import staging_iri
 from server.engine.remote import redact
 from server.release.release import Release
 
 log = logging.getLogger(__name__)
+
 
 class PublishError(BuildError):
     """The engine refused or could not be reached; the live release is unchanged."""
@@ -60,23 +65,26 @@ def publish_release(
     profile: str = AUTO,
     timeout_s: float = 300,
 ) -> int:
-    """Send every named graph of `release` to the engine, then switch to it; return the graphs sent.
+    """Send every graph of `release` to the engine, then switch to it; return the named graphs sent.
+
+    The same layout serves apps of either default-graph setting (server/engine/published.py).
 
     :raises PublishError: if the engine refuses a request; nothing live has changed then.
     """
     dataset = published_dataset(release)
-    outside = [graph for graph in dataset.named_graphs if not dataset.owns(graph)]
-    if outside:
+    taken = [graph for graph in dataset.named_graphs if dataset.reserved(graph)]
+    if taken:
         raise PublishError(
-            f"the graph <{outside[0]}> is outside the release's graph namespace <{dataset.namespace}>, "
-            "the only graphs publish writes"
+            f"the release's graph <{taken[0]}> has a name publish keeps for itself in the store "
+            f"(<{dataset.namespace}> and <{dataset.namespace}?…>); rename the graph"
         )
     session = requests.Session()
     chosen = _profile(session, update_url, profile)
     session.auth = chosen.auth(user, password)
-    for graph in dataset.named_graphs:
-        body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
-        target = f"{store_url}?graph={quote(staging_iri(graph, release.version), safe='')}"
+    for graph in sent_graphs(dataset):
+        source = DefaultGraph() if graph == dataset.stored_graph else NamedNode(graph)
+        body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
+        target = f"{store_url}?graph={quote(dataset.staging(graph, release.version), safe='')}"
         _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
         log.info("staged <%s> (%d bytes)", graph, len(body))
     _send(session, update_url, {"update": merge_update(dataset, release.version)}, timeout_s)
@@ -89,43 +97,59 @@ def publish_release(
     return len(dataset.named_graphs)
 
 
-def merge_update(dataset: PublishedDataset, version: str) -> str:
-    """The update that fills the staged default graph with the merge of the staged named graphs.
+def sent_graphs(dataset: PublishedDataset) -> list[str]:
+    """The graphs publish sends: the release's named graphs, and its own default graph if it has one."""
+    return [*dataset.named_graphs, *([dataset.stored_graph] if dataset.has_default else [])]
 
-    >>> print(merge_update(PublishedDataset("x:g/", ("x:g/a",)), "v1"))
-    DROP SILENT GRAPH <x:g/?staging=v1> ;
-    INSERT { GRAPH <x:g/?staging=v1> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } VALUES ?g { <x:g/a?staging=v1> } }
+
+def merge_update(dataset: PublishedDataset, version: str) -> str:
+    """The update that fills the staged merge with the triples of every staged graph.
+
+    >>> print(merge_update(PublishedDataset("x:g/", ("x:a",)), "v1"))
+    DROP SILENT GRAPH <x:g/?staging=v1&graph=x%3Ag%2F> ;
+    INSERT { GRAPH <x:g/?staging=v1&graph=x%3Ag%2F> { ?s ?p ?o } }
+      WHERE { GRAPH ?g { ?s ?p ?o } VALUES ?g { <x:g/?staging=v1&graph=x%3Aa> } }
     """
-    staged = " ".join(f"<{staging_iri(graph, version)}>" for graph in dataset.named_graphs)
-    union = staging_iri(dataset.default_graph, version)
+    staged = " ".join(f"<{dataset.staging(graph, version)}>" for graph in sent_graphs(dataset))
+    union = dataset.staging(dataset.union_graph, version)
     return (
         f"DROP SILENT GRAPH <{union}> ;\n"
-        f"INSERT {{ GRAPH <{union}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {staged} }} }}"
+        f"INSERT {{ GRAPH <{union}> {{ ?s ?p ?o }} }}\n  WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {staged} }} }}"
     )
 
 
 def switch_update(dataset: PublishedDataset, version: str, stamp: str) -> str:
-    """The one update request that makes the staged release live and stamps it.
+    """The one update request that makes the staged release live and records it.
 
-    It also empties the graphs under the namespace that the release does not
-    have (an older release's, a stopped publish's staging graphs), and no others.
+    It empties the graphs an earlier publish recorded that the release does not
+    have, then those under the namespace (an older release's, a stopped publish's
+    staging graphs, the old record), and no others.
 
-    >>> print(switch_update(PublishedDataset("x:g/", ("x:g/a",)), "v2", "v2 1"))
-    MOVE <x:g/a?staging=v2> TO <x:g/a> ;
-    MOVE <x:g/?staging=v2> TO <x:g/> ;
+    >>> print(switch_update(PublishedDataset("x:g/", ("x:a",)), "v2", "v2 1"))
+    MOVE <x:g/?staging=v2&graph=x%3Aa> TO <x:a> ;
+    MOVE <x:g/?staging=v2&graph=x%3Ag%2F> TO <x:g/> ;
     DELETE { GRAPH ?g { ?s ?p ?o } }
-      WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "x:g/") && ?g NOT IN (<x:g/a>, <x:g/>)) } ;
-    INSERT DATA { GRAPH <x:g/?live> { <x:g/> <http://www.w3.org/2002/07/owl#versionInfo> "v2 1" } }
+      WHERE { GRAPH <x:g/?live> { ?release <http://www.w3.org/ns/prov#hadMember> ?g }
+              GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN (<x:a>, <x:g/>)) } ;
+    DELETE { GRAPH ?g { ?s ?p ?o } }
+      WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "x:g/") && ?g NOT IN (<x:a>, <x:g/>)) } ;
+    INSERT DATA { GRAPH <x:g/?live> { <x:g/> <http://www.w3.org/2002/07/owl#versionInfo> "v2 1" .
+      <x:g/> <http://www.w3.org/ns/prov#hadMember> <x:a> } }
     """
-    live = [*dataset.named_graphs, dataset.default_graph]
-    moves = [f"MOVE <{staging_iri(graph, version)}> TO <{graph}>" for graph in live]
+    live = [*sent_graphs(dataset), dataset.union_graph]
+    moves = [f"MOVE <{dataset.staging(graph, version)}> TO <{graph}>" for graph in live]
     kept = ", ".join(f"<{graph}>" for graph in live)
-    others = (
+    recorded = (
+        f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }}\n  WHERE {{ GRAPH <{dataset.live_graph}> {{ ?release <{MEMBER}> ?g }}\n"
+        f"          GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({kept})) }}"
+    )
+    namespace = (
         "DELETE { GRAPH ?g { ?s ?p ?o } }\n  WHERE { GRAPH ?g { ?s ?p ?o } "
         f'FILTER(STRSTARTS(STR(?g), "{dataset.namespace}") && ?g NOT IN ({kept})) }}'
     )
-    stamped = f'INSERT DATA {{ GRAPH <{dataset.live_graph}> {{ <{dataset.namespace}> <{STAMP}> "{stamp}" }} }}'
-    return " ;\n".join([*moves, others, stamped])
+    members = "".join(f" .\n  <{dataset.namespace}> <{MEMBER}> <{graph}>" for graph in dataset.named_graphs)
+    record = f'INSERT DATA {{ GRAPH <{dataset.live_graph}> {{ <{dataset.namespace}> <{STAMP}> "{stamp}"{members} }} }}'
+    return " ;\n".join([*moves, recorded, namespace, record])
 
 
 def _profile(session: requests.Session, url: str, name: str) -> EngineProfile:

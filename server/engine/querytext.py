@@ -22,23 +22,24 @@ _PROLOGUE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _WORD = re.compile(r"\s*([A-Za-z]+)")
-_PREFIX_NAME = re.compile(r"\s*PREFIX\s+([^\s:]*):", re.IGNORECASE)
+_DECLARED = re.compile(r"\s*(?:BASE\b|PREFIX\s+([^\s:]*):)", re.IGNORECASE)
 
 
-def prologue(text: str) -> tuple[int, list[str]]:
-    """Where the prologue (BASE, PREFIX and comments) of SPARQL text ends, and the prefix names it declares.
+def prologue(text: str) -> tuple[int, list[str | None]]:
+    """Where the prologue (BASE, PREFIX and comments) of SPARQL text ends, and what it declares:
+    the prefix names, and None for each BASE.
 
     >>> text = "BASE <http://e/> # PREFIX no: <x:>\\nPREFIX a: <a/>\\nSELECT * {}"
     >>> end, names = prologue(text)
     >>> text[end:], names
-    ('\\nSELECT * {}', ['a'])
+    ('\\nSELECT * {}', [None, 'a'])
     """
     position, names = 0, []
     while True:
         match = _PROLOGUE.match(text, position)
         if not match or match.end() == position:
             return position, names
-        declared = _PREFIX_NAME.match(match.group(0))
+        declared = _DECLARED.match(match.group(0))
         if declared:
             names.append(declared.group(1))
         position = match.end()
@@ -116,24 +117,28 @@ def tokens(text: str):
             i = j
 
 
-def declare_prefixes(text: str, prefixes: dict[str, str] | None) -> str:
-    """`text` with a PREFIX line for each of `prefixes` it does not declare itself, after its own prologue.
+def declare_prefixes(text: str, prefixes: dict[str, str] | None, base_iri: str | None = None) -> str:
+    """`text` as sent to a remote engine: ``BASE <base_iri>`` first if the query declares no BASE, then
+    its own prologue in its order, then a PREFIX line for each of `prefixes` it does not declare.
 
-    The query's own BASE and PREFIX lines keep their order and come first (some
-    engines want BASE before any PREFIX), and a prefix the query declares keeps
-    the query's IRI.
+    Some engines (Virtuoso) take one BASE only, and before any PREFIX; a prefix the
+    query declares keeps the query's IRI.
 
-    >>> print(declare_prefixes("BASE <http://e/>\\nPREFIX a: <a/>\\nSELECT * {}", {"a": "http://o/", "b": "http://b/"}))
+    >>> print(declare_prefixes("BASE <http://e/>\\nPREFIX a: <a/>\\nSELECT * {}", {"a": "x:o/", "b": "x:b/"}, "x:e"))
     BASE <http://e/>
     PREFIX a: <a/>
-    PREFIX b: <http://b/>
+    PREFIX b: <x:b/>
     SELECT * {}
+    >>> print(declare_prefixes("SELECT * { <a> ?p ?o }", {}, "http://e/sparql"))
+    BASE <http://e/sparql>
+    SELECT * { <a> ?p ?o }
     """
     end, declared = prologue(text)
+    base = f"BASE <{base_iri}>\n" if base_iri and None not in declared else ""
     missing = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in (prefixes or {}).items() if name not in declared)
-    if not missing:
-        return text
-    return text[:end] + "\n" + missing + text[end:].lstrip(" \t\r\n")
+    if missing:
+        text = text[:end] + "\n" + missing + text[end:].lstrip(" \t\r\n")
+    return base + text
 
 
 def names_a_dataset(text: str) -> bool:

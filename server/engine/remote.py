@@ -2,10 +2,11 @@
 
 It reads the release as `publish` laid it out (server/engine/published.py): a
 query that names no graphs of its own gets the protocol's dataset parameters,
-the merge of the release's graphs as its default graph and the release's
-graphs as its named graphs, so other graphs in the store (another team's, the
-store's own) are out of its sight. What differs between stores is in their
-`EngineProfile` (server/engine/profiles.py).
+the release's default graph (its merge of all graphs, or its own, as the
+default-graph setting says) and the release's graphs as its named graphs, so
+other graphs in the store (another team's, the store's own) are out of its
+sight. What differs between stores is in their `EngineProfile`
+(server/engine/profiles.py).
 
 Credentials go in an Authorization header and never into logs or messages; a
 slow or failing engine gives 504 or 502, never a hang.
@@ -127,11 +128,11 @@ class RemoteEngine:
     def query(self, text: str, *, use_default_graph_as_union: bool = False, prefixes: dict | None = None):
         """Run a trusted query; return pyoxigraph result objects like a Store would.
 
-        The default graph is already the merge of the named graphs, so
-        `use_default_graph_as_union` needs nothing more. An answer the engine cut
-        at its row cap is an error here: pages must not be built from half an answer.
+        With `use_default_graph_as_union` the default graph is the release's merge of
+        all its graphs, else the one the default-graph setting names. An answer the engine
+        cut at its row cap is an error here: pages must not be built from half an answer.
         """
-        result, cut_at = self._run(text, prefixes, form=_form(text, prefixes))
+        result, cut_at = self._run(text, prefixes, form=_form(text, prefixes), union=use_default_graph_as_union)
         if cut_at is not None:
             log.error("the engine at %s cut an answer at %d rows; raise its row cap", self.url, cut_at)
             raise EngineUnavailable(f"The query engine cut an answer at its cap of {cut_at} rows.")
@@ -163,11 +164,12 @@ class RemoteEngine:
             raise Refused(
                 f"This endpoint does not run the engine's SQL functions (<{sql[0]}>); use SPARQL's own functions."
             )
-        form = _form(job.query, job.prefixes)
+        form = _form(job.query, job.prefixes, job.base_iri)
         result, cut_at = self._run(
             job.query,
             job.prefixes,
             form=form,
+            base_iri=job.base_iri,
             default_graphs=job.default_graphs,
             named_graphs=job.named_graphs,
             max_bytes=max(job.max_bytes * 4, 1_000_000),
@@ -208,18 +210,20 @@ class RemoteEngine:
         rows = json.loads(body).get("results", {}).get("bindings", [])
         return rows[0]["stamp"]["value"] if rows else None
 
-    def _ask(self, text, prefixes, *, form, default_graphs=(), named_graphs=(), max_bytes=200_000_000):
-        """Send a query once (see `_run`)."""
+    def _ask(self, text, prefixes, *, form, base_iri=None, union=False, default_graphs=(), named_graphs=(),
+             max_bytes=200_000_000):
+        """Send a query once (see `_run`); relative IRIs of a query without BASE resolve against `base_iri`."""
         profile = self.profile
         params = [("default-graph-uri", iri) for iri in default_graphs]
         params += [("named-graph-uri", iri) for iri in named_graphs]
         if not params and self.dataset is not None and not names_a_dataset(text):
-            params = [("default-graph-uri", self.dataset.default_graph)]
+            default = self.dataset.union_graph if union else self.dataset.default_graph
+            params = [("default-graph-uri", default)]
             params += [("named-graph-uri", iri) for iri in self.dataset.named_graphs]
         graph_form = form is QueryTriples
         response, body = self._post(
-            declare_prefixes(text, prefixes), accept=NTRIPLES if graph_form else JSON_RESULTS, params=params,
-            max_bytes=max_bytes,
+            declare_prefixes(text, prefixes, base_iri), accept=NTRIPLES if graph_form else JSON_RESULTS,
+            params=params, max_bytes=max_bytes,
         )
         cut = response.headers.get(profile.row_cap_header) if profile.row_cap_header else None
         cut_at = int(cut) if cut and cut.strip().isdigit() else None
@@ -259,7 +263,7 @@ class RemoteEngine:
         return response, body
 
 
-def _form(text: str, prefixes: dict | None) -> type:
+def _form(text: str, prefixes: dict | None, base_iri: str | None = None) -> type:
     """The query's form as the result type an empty store gives it (QuerySolutions, QueryBoolean or QueryTriples).
 
     Parsing it here first also makes a syntax error name its own line and column, not the engine's,
@@ -267,7 +271,7 @@ def _form(text: str, prefixes: dict | None) -> type:
     The text was checked for depth before (server/engine/querytext.py); the empty store evaluates nothing.
     """
     try:
-        return type(Store().query(text, prefixes=prefixes or None))
+        return type(Store().query(text, prefixes=prefixes or None, base_iri=base_iri))
     except SyntaxError as exc:
         raise BadQuery(f"The query is not valid SPARQL: {exc}") from None
     except (RuntimeError, ValueError) as exc:

@@ -31,6 +31,7 @@ from tests.engines import VIRTUOSO
 from tests.engines import Oxigraph
 from tests.engines import Store
 from tests.engines import Virtuoso
+from tests.engines import free_port  # noqa: F401 - for the tests that import it from here
 from tests.engines import wait_until  # noqa: F401 - for the tests that import it from here
 
 ROOT = Path(__file__).resolve().parent.parent

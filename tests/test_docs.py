@@ -89,8 +89,10 @@ def test_readme_documents_each_setting_with_the_commands_that_take_it():
 @pytest.mark.parametrize("variable, flag, commands", readme_settings(), ids=lambda value: str(value))
 def test_each_documented_flag_is_taken_by_the_commands_it_is_documented_for(variable, flag, commands):
     parser = build_parser()
+    choices = {"--" + field.name.replace("_", "-"): field.metadata["choices"] for field in dataclasses.fields(Config)}
+    value = (choices[flag] or ("1",))[0]  # a value the flag takes: its first choice, if it has choices
     for command in COMMANDS:
-        argv = [command.name, flag, "off" if flag == "--progress" else "1"]
+        argv = [command.name, flag, value]
         if command.name == "link":
             argv += ["names.csv", "--column", "name"]
         args, unknown = parser.parse_known_args(argv)

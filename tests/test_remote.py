@@ -94,7 +94,7 @@ def test_publish_twice_and_once_stopped_halfway_touches_only_its_own_graphs(remo
     served_before = both_counts(remote_apps[0])
     args, environ = remote_engine.publish_args()
     command = [sys.executable, "-m", "server", "publish", "--root", str(changed_project(tmp_path)),
-               "--build-dir", str(tmp_path / "stopped"), *args]
+               "--build-dir", str(tmp_path / "stopped"), "--log-level", "DEBUG", *args]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environ}, text=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for line in process.stderr:

@@ -36,7 +36,9 @@ from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 
+from server.common.errors import EXIT_ENGINE
 from server.common.errors import BuildError
+from server.common.progress import stage
 from server.engine.profiles import AUTO
 from server.engine.profiles import EngineProfile
 from server.engine.profiles import detect_profile
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 
 class PublishError(BuildError):
     """The engine refused or could not be reached; the live release is unchanged."""
+
+    exit_code = EXIT_ENGINE
 
 
 def publish_release(
@@ -79,17 +83,21 @@ def publish_release(
             f"(<{dataset.namespace}> and <{dataset.namespace}?…>); rename the graph"
         )
     session = requests.Session()
-    chosen = _profile(session, update_url, profile)
-    session.auth = chosen.auth(user, password)
-    for graph in sent_graphs(dataset):
-        source = DefaultGraph() if graph == dataset.stored_graph else NamedNode(graph)
-        body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
-        target = f"{store_url}?graph={quote(dataset.staging(graph, release.version), safe='')}"
-        _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
-        log.info("staged <%s> (%d bytes)", graph, len(body))
-    _send(session, update_url, {"update": merge_update(dataset, release.version)}, timeout_s)
-    stamp = f"{release.version} {uuid.uuid4().hex}"
-    _send(session, update_url, {"update": switch_update(dataset, release.version, stamp)}, timeout_s)
+    graphs = sent_graphs(dataset)
+    with stage("send graphs", total=len(graphs), unit="graphs") as progress:
+        chosen = _profile(session, update_url, profile)
+        session.auth = chosen.auth(user, password)
+        for graph in graphs:
+            source = DefaultGraph() if graph == dataset.stored_graph else NamedNode(graph)
+            body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
+            target = f"{store_url}?graph={quote(dataset.staging(graph, release.version), safe='')}"
+            _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
+            log.debug("staged <%s> (%d bytes)", graph, len(body))
+            progress.advance()
+    with stage("switch the engine to the release"):
+        _send(session, update_url, {"update": merge_update(dataset, release.version)}, timeout_s)
+        stamp = f"{release.version} {uuid.uuid4().hex}"
+        _send(session, update_url, {"update": switch_update(dataset, release.version, stamp)}, timeout_s)
     log.info("engine now serves release %s (%d graphs)", release.version, len(dataset.named_graphs))
     if chosen.after_write:
         _send(session, update_url, {"query": chosen.after_write}, timeout_s)

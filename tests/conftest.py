@@ -230,9 +230,13 @@ def started_engine(engine: Store, release: Release) -> Store:
     """Start `engine`, put another team's data in it (which no publish may touch), then publish the session's
     release (from its build folder, so the engine holds the very release the embedded tests serve)."""
     engine.start()
-    engine.update(engine.foreign_data)
-    engine.foreign_counts = foreign_counts(engine)
-    assert publish(engine, build_dir(release)) == 0
+    try:
+        engine.update(engine.foreign_data)
+        engine.foreign_counts = foreign_counts(engine)
+        assert publish(engine, build_dir(release)) == 0
+    except BaseException:
+        engine.stop()  # no fixture teardown runs for a setup that failed
+        raise
     return engine
 
 
@@ -277,12 +281,16 @@ def remote_engine(request) -> Store:
 
 
 def running_apps(engine: Store, release: Release) -> Iterator[list[str]]:
-    started = [start_app(engine, build_dir(release)) for _ in range(2)]
-    yield [url for _, url in started]
-    for process, _ in started:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+    started = []
+    try:
+        for _ in range(2):
+            started.append(start_app(engine, build_dir(release)))
+        yield [url for _, url in started]
+    finally:
+        for process, _ in started:
+            process.terminate()
+            process.wait(timeout=10)
+            process.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -266,3 +266,15 @@ def test_engine_profile_setting_names_the_profiles_the_engine_knows(capsys):
     assert "invalid choice: 'fuseki'" in capsys.readouterr().err
     assert main(["publish"], {"LOD_ENGINE_PROFILE": "fuseki"}) == EXIT_USAGE
     assert "one of auto, sparql11, oxigraph, virtuoso" in capsys.readouterr().err
+
+
+def test_a_verified_link_without_its_source_names_the_file_and_line(tmp_path, capsys):
+    project = copy_bundled_project(tmp_path)
+    tsv = project / "links" / "links.tsv"
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    lines[2] = "\t".join(lines[2].split("\t")[:-1] + [""])  # the row on line 3 loses its source
+    tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = main(["validate", "--root", str(project), "--build-dir", str(tmp_path / "b")], {})
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    assert "links.tsv:3: a verified link needs a source" in err

@@ -375,21 +375,40 @@ def test_every_external_identifier_is_in_links_tsv(dataset):
     rows = links_tsv()
     allowed_iris = {URIRef(r["full_uri"]) for r in rows if r["full_uri"]}
     allowed_values = {r["identifier"] for r in rows}
-    links = graph(dataset, "links")
+    links, verified = graph(dataset, "links"), graph(dataset, "verified-links")
     found_iris = set(links.objects(None, OWL.sameAs)) | set(links.objects(None, RDFS.seeAlso))
-    found_iris |= set(links.objects(None, mic("linkTarget")))
-    found_values = set()
-    for prop in ("corporateNumber", "iso3166Alpha2", "iso3166Alpha3", "identifierValue"):
+    found_iris |= set(verified.objects(None, mic("linkTarget")))
+    found_values = {str(o) for o in verified.objects(None, mic("identifierValue"))}
+    for prop in ("corporateNumber", "iso3166Alpha2", "iso3166Alpha3"):
         found_values |= {str(o) for o in links.objects(None, mic(prop))}
     assert found_iris and found_values
     assert found_iris <= allowed_iris, found_iris - allowed_iris
     assert found_values <= allowed_values, found_values - allowed_values
 
 
+def test_the_verified_links_graph_is_links_tsv_row_by_row(dataset):
+    """graph/verified-links is made from links.tsv by the loader, and no data file states the rows' terms."""
+    verified = graph(dataset, "verified-links")
+    rows = {(r["identifier"], r["source"], r["full_uri"]) for r in links_tsv() if r["verified"] == "yes"}
+    records = {
+        (
+            str(verified.value(record, mic("identifierValue"))),
+            str(verified.value(record, mic("evidence"))),
+            str(verified.value(record, mic("linkTarget")) or ""),
+        )
+        for record in set(verified.subjects(mic("identifierValue"), None))
+    }
+    assert records == rows and len(rows) == len(links_tsv())
+    for g in dataset.graphs():
+        if g.identifier != verified.identifier:
+            for prop in ("identifierScheme", "identifierValue", "linkTarget", "evidence"):
+                assert not list(g.triples((None, mic(prop), None))), (g.identifier, prop)
+
+
 def test_every_row_of_links_tsv_is_used_for_an_entity_of_the_graph(dataset, union):
     links = graph(dataset, "links")
     for row in links_tsv():
-        subjects = {s for s, o in links.subject_objects(mic("identifierValue")) if str(o) == row["identifier"]}
+        subjects = {s for s, o in union.subject_objects(mic("identifierValue")) if str(o) == row["identifier"]}
         assert len(subjects) == 1, row
         entity = links.value(next(iter(subjects)), mic("linkSubject"))
         assert (entity, RDF.type, None) in union, f"{entity} is not an entity of the graph"

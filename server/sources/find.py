@@ -8,6 +8,7 @@ The project folder (the default):
 | data/passages/{id}.ttl        | graph/{id}           |
 | data/{name}.ttl               | graph/{name}         |
 | source/passages.tsv           | graph/source         |
+| links/links.tsv               | graph/verified-links |
 
 Or RDF files and folders given as they are (``--dataset``): each file in any
 syntax pyoxigraph reads (Turtle, N-Triples, TriG, N-Quads, RDF/XML, JSON-LD,
@@ -36,6 +37,9 @@ PASSAGES_TSV = "passages.tsv"
 SOURCE_GRAPH = "source"
 ONTOLOGY_GRAPH = "ontology"
 PASSAGES = "passages-tsv"
+LINKS_TSV = "links.tsv"
+VERIFIED_LINKS_GRAPH = "verified-links"
+LINKS = "links-tsv"
 GZIP = ".gz"
 
 
@@ -43,7 +47,7 @@ GZIP = ".gz"
 class Source:
     """One file to parse.
 
-    :ivar format: its RDF syntax, or PASSAGES for source/passages.tsv.
+    :ivar format: its RDF syntax, or PASSAGES for source/passages.tsv, LINKS for links/links.tsv.
     :ivar graph_iri: the named graph it fills; None for a file loaded as it is (its named
         graphs keep their IRIs, the rest goes to the default graph).
     :ivar location: its path below the base IRI, where its relative IRIs resolve ("": at the
@@ -84,6 +88,9 @@ def project_sources(config: Config) -> list[Source]:
     tsv = config.source_dir / PASSAGES_TSV
     if tsv.is_file():
         sources.append(Source(tsv, PASSAGES, iris.graph(SOURCE_GRAPH)))
+    links = config.links_dir / LINKS_TSV
+    if links.is_file():
+        sources.append(Source(links, LINKS, iris.graph(VERIFIED_LINKS_GRAPH)))
     return sources
 
 

@@ -6,7 +6,9 @@ those of a file loaded as it is, against its place under the base (Source.locati
 by the store's own (Rust) parser and bulk-loaded: nothing of the data passes
 through Python objects, so ten million triples load in minutes.
 ``source/passages.tsv`` becomes the passages' own resources: their id, order,
-section heading, Japanese text and English gloss.
+section heading, Japanese text and English gloss. ``links/links.tsv`` becomes the
+verified-links graph: for each verified row, its link record's scheme, identifier,
+external IRI and evidence, which the SHACL shapes check every external identifier against.
 """
 
 from __future__ import annotations
@@ -30,18 +32,22 @@ from server.common.progress import Stage
 from server.common.progress import reading
 from server.common.progress import stage
 from server.common.vocab import DCTERMS
+from server.common.vocab import PROV
 from server.common.vocab import RDF
 from server.common.vocab import RDFS
 from server.common.vocab import SCHEMA
 from server.common.vocab import XSD
 from server.common.vocab import Iris
 from server.sources.find import GZIP
+from server.sources.find import LINKS
 from server.sources.find import PASSAGES
 from server.sources.find import Source
 
 log = logging.getLogger(__name__)
 
 SOURCE_PART = "id/document/business-guide-2023-global-strategy-bureau"
+LINKS_DOCUMENT = "id/document/links-tsv"
+LINK_COLUMNS = ("scheme", "identifier", "full_uri", "verified", "source")
 
 
 def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved: Iterable[str] = ()) -> None:
@@ -61,6 +67,9 @@ def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved
             graph = NamedNode(source.graph_iri) if source.graph_iri else None
             if source.format == PASSAGES:
                 store.bulk_extend(passage_quads(read_passages(source.path), graph, base_iri=base_iri))
+                progress.advance(source.path.stat().st_size)
+            elif source.format == LINKS:
+                store.bulk_extend(link_quads(read_links(source.path), graph, base_iri=base_iri))
                 progress.advance(source.path.stat().st_size)
             else:
                 location = base_iri + quote(source.location)
@@ -138,3 +147,56 @@ def passage_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str
         ]
         for predicate, value in statements:
             yield Quad(passage, predicate, value, graph)
+
+
+def read_links(path: Path) -> list[dict[str, str]]:
+    """The rows of links.tsv, each with its line number under ``line``.
+
+    :raises SourceSyntaxError: naming the file and line of a row without scheme, identifier or source,
+        or the file if a column is missing.
+    """
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = [column for column in LINK_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise SourceSyntaxError(f"{path}:1: missing column(s) {', '.join(missing)}")
+        rows = [{**row, "line": str(number)} for number, row in enumerate(reader, start=2)]
+    for row in rows:
+        empty = [column for column in ("scheme", "identifier", "source") if not (row.get(column) or "").strip()]
+        if empty:
+            raise SourceSyntaxError(f"{path}:{row['line']}: a verified link needs a {' and a '.join(empty)}")
+    return rows
+
+
+def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -> Iterator[Quad]:
+    """What each verified row of links.tsv says, about its link record ``id/link/{scheme}-{identifier}``.
+
+    Rows whose ``verified`` column is not ``yes`` are left out: their identifiers are not verified.
+
+    >>> rows = [{"scheme": "wikidata", "identifier": "Q17", "full_uri": "http://www.wikidata.org/entity/Q17",
+    ...          "verified": "yes", "source": "a file, line 3"}]
+    >>> quads = list(link_quads(rows, NamedNode("http://e/graph/verified-links"), base_iri="http://e/"))
+    >>> len(quads), str(quads[0].subject)
+    (6, '<http://e/id/link/wikidata-q17>')
+    >>> list(link_quads([{**rows[0], "verified": "no"}], NamedNode("http://e/g"), base_iri="http://e/"))
+    []
+    """
+    iris = Iris(base_iri)
+    document = NamedNode(base_iri + LINKS_DOCUMENT)
+    for row in rows:
+        if row["verified"].strip() != "yes":
+            log.info("links.tsv line %s is not verified: left out", row.get("line", "?"))
+            continue
+        scheme, identifier = row["scheme"].strip(), row["identifier"].strip()
+        record = NamedNode(iris.resource("link", f"{scheme}-{identifier}".lower()))
+        statements = [
+            (NamedNode(iris.term("identifierScheme")), Literal(scheme)),
+            (NamedNode(iris.term("identifierValue")), Literal(identifier)),
+            (NamedNode(iris.term("evidence")), Literal(row["source"].strip())),
+            (NamedNode(str(PROV.wasDerivedFrom)), document),
+            (NamedNode(str(DCTERMS.source)), document),
+        ]
+        if row["full_uri"].strip():
+            statements.append((NamedNode(iris.term("linkTarget")), NamedNode(row["full_uri"].strip())))
+        for predicate, value in statements:
+            yield Quad(record, predicate, value, graph)

@@ -191,6 +191,18 @@ def test_every_passage_graph_is_described_in_provenance(dataset, passage_id):
     assert (g, RDF.type, mic("PassageGraph")) in prov
 
 
+def test_section_headings_are_headings_of_the_text(dataset):
+    """A passage's mic:sectionHeading is a heading the source text has, as written; captions (C1-C4) have none."""
+    text = (ROOT / "source" / "mic-2023-business-guide-international-strategy-bureau.txt").read_text(encoding="utf-8")
+    source = graph(dataset, "source")
+    headings = {str(p).rsplit("/", 1)[-1]: h for p, h in source.subject_objects(mic("sectionHeading"))}
+    assert set(headings) == set(PASSAGES) - {"C1", "C2", "C3", "C4"}
+    for passage_id, heading in headings.items():
+        assert heading.language == "ja"
+        # Written as in the text, where a heading may stand on two lines ("Mission" above 「情報通信技術戦略の推進」).
+        assert all(part in text for part in str(heading).split(" ")), (passage_id, str(heading))
+
+
 def test_passage_graphs_hold_no_passage_triples(dataset):
     """The passages' own triples are generated into graph/source; the passage files must not restate them."""
     for passage_id in PASSAGES:

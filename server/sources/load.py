@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 SOURCE_PART = "id/document/business-guide-2023-global-strategy-bureau"
 LINKS_DOCUMENT = "id/document/links-tsv"
 LINK_COLUMNS = ("scheme", "identifier", "full_uri", "verified", "source")
+# The passages.tsv section of a photo or figure caption: captions stand between paragraphs, under no heading.
+CAPTION_SECTION = "caption"
 
 
 def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved: Iterable[str] = ()) -> None:
@@ -124,6 +126,9 @@ def passage_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str
     >>> quads = list(passage_quads(rows, NamedNode("http://e/graph/source"), base_iri="http://e/"))
     >>> len(quads), str(quads[0].subject)
     (9, '<http://e/id/passage/A1>')
+    >>> caption = [{"id": "C1", "section": "caption", "text_ja": "写真の説明", "gloss_en": "Photo"}]
+    >>> len(list(passage_quads(caption, NamedNode("http://e/graph/source"), base_iri="http://e/")))
+    8
     """
     iris = Iris(base_iri)
 
@@ -141,10 +146,11 @@ def passage_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str
             (NamedNode(str(DCTERMS.identifier)), Literal(row["id"])),
             (NamedNode(str(DCTERMS.isPartOf)), document),
             (mic("sequence"), Literal(str(order), datatype=integer)),
-            (mic("sectionHeading"), Literal(row["section"], language="ja")),
             (NamedNode(str(SCHEMA.text)), Literal(row["text_ja"], language="ja")),
             (mic("gloss"), Literal(row["gloss_en"], language="en")),
         ]
+        if row["section"] and row["section"] != CAPTION_SECTION:
+            statements.append((mic("sectionHeading"), Literal(row["section"], language="ja")))
         for predicate, value in statements:
             yield Quad(passage, predicate, value, graph)
 

@@ -278,3 +278,23 @@ def test_a_verified_link_without_its_source_names_the_file_and_line(tmp_path, ca
     err = capsys.readouterr().err
     assert code == EXIT_INVALID
     assert "links.tsv:3: a verified link needs a source" in err
+
+
+PUBLICATION_RULES = {  # broken fixture -> words of the message `validate` must print
+    "distribution-published-by-mic": "never be MIC",
+    "terms-of-use-as-a-second-licence": "not a second licence",
+    "identifier-listed-for-another-entity": "does not list for it",
+    "position-against-the-text-order": "follow the order of the text",
+    "goal-not-in-goal-scheme": "goal scheme",
+    "budget-in-force": "belongs to the law",
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(PUBLICATION_RULES))
+def test_validate_refuses_data_breaking_a_publication_rule(fixture, tmp_path, capsys):
+    project = copy_bundled_project(tmp_path)
+    shutil.copy(ROOT / "tests" / "data" / "broken" / f"{fixture}.ttl", project / "data" / "broken.ttl")
+    code = main(["validate", "--root", str(project), "--build-dir", str(tmp_path / "b")], {})
+    out = capsys.readouterr().out
+    assert code == 1
+    assert any(line.startswith("Violation") and PUBLICATION_RULES[fixture] in line for line in out.splitlines()), out

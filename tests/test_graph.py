@@ -224,6 +224,69 @@ def test_the_dataset_is_not_presented_as_mics_publication(dataset):
     assert any("総務省2023年度業務案内" in a for a in attributions)
 
 
+# ---------------------------------------------------------------- what the text says, no more and no less
+
+
+def _id(path: str) -> URIRef:
+    return URIRef(BASE + "id/" + path)
+
+
+def _ja(union, node) -> str:
+    return next(str(o) for o in union.objects(node, RDFS.label) if o.language == "ja")
+
+
+def test_the_pandemic_triggered_the_acceleration_of_digitalisation_not_digitalisation(union):
+    """A3: 「世界的流行等を契機として、社会・経済のデジタル化が加速しており」."""
+    pandemic, digitalisation = _id("event/covid-19-pandemic"), _id("trend/digitalisation-of-society-and-economy")
+    assert (digitalisation, mic("triggeredBy"), None) not in union
+    (triggered,) = set(union.subjects(mic("triggeredBy"), pandemic))
+    assert (triggered, mic("changeOf"), digitalisation) in union
+    assert "加速" in _ja(union, triggered)
+    assert (None, mic("inContextOf"), triggered) in union  # 「こうした中」 in A4
+
+
+def test_the_relevant_bodies_are_a_partner_of_unnamed_organisations(union):
+    """A4: 「ＪＩＣＴや関係機関と連携し」: the 関係機関 are queryable, and said to be unnamed."""
+    partners = set(union.objects(_id("activity/promote-digital-infrastructure-overseas"), mic("partner")))
+    assert _id("organization/jict") in partners and len(partners) == 2
+    (bodies,) = partners - {_id("organization/jict")}
+    assert (bodies, RDF.type, mic("UnnamedOrganizations")) in union
+    assert _ja(union, bodies).startswith("関係機関")
+    assert (bodies, URIRef("http://www.w3.org/ns/org#hasMember"), None) not in union
+
+
+def test_what_the_text_calls_new_is_found_by_a_query(union):
+    """A5 「新たに策定した」 and F5 「新たに…基金を設置し」 (F6 「新たな基金」)."""
+    new = set(union.subjects(mic("statedAsNew"), Literal(True)))
+    assert new == {_id("plan/overseas-expansion-action-plan-2025"), _id("fund/beyond-5g")}
+
+
+def test_only_the_law_comes_into_force_and_the_budget_is_passed(union):
+    """F5 「同年12月に予算と法律が成立・施行されました」: 施行 belongs to the law."""
+    budget, law = _id("budget/beyond-5g-fund-related-budget"), _id("legislation/beyond-5g-fund-related-act")
+    assert (budget, mic("inForceFrom"), None) not in union
+    assert {str(o) for o in union.objects(budget, mic("passedIn"))} == {"2022-12"}
+    assert {str(o) for o in union.objects(law, mic("inForceFrom"))} == {"2022-12"}
+    assert any("施行" in str(note) for note in union.objects(budget, SKOS.note))
+
+
+def test_the_budget_and_the_bill_were_to_set_up_the_fund_and_put_radio_fees_into_it(union):
+    """F5 「ＮＩＣＴに新たに恒久的な基金を設置し、電波利用料財源も同基金に充てるため」 governs both."""
+    for thing in (_id("budget/beyond-5g-fund-related-budget"), _id("legislation/beyond-5g-fund-related-act")):
+        purposes = [str(o) for o in union.objects(thing, mic("purpose")) if o.language == "ja"]
+        assert any("基金を設置" in p for p in purposes), purposes
+        assert any("電波利用料財源" in p for p in purposes), purposes
+
+
+def test_goals_are_concepts_of_the_goal_scheme(union):
+    """F6 「社会実装・海外展開を目指した研究開発」: what R&D aims at are goals, not activity types."""
+    goals = set(union.objects(None, mic("goal")))
+    assert len(goals) == 6
+    for goal in goals:
+        assert (goal, SKOS.inScheme, _id("concept/goal")) in union, goal
+        assert (goal, RDF.type, mic("Goal")) in union, goal
+
+
 # ---------------------------------------------------------------- labels
 
 

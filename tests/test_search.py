@@ -17,7 +17,10 @@ from server.linking.search import UnknownType
 from server.linking.search import build_index
 from server.linking.search import is_certain
 from server.linking.search import normalise
+from server.linking.search import words
 from tests.conftest import BASE
+from tests.conftest import FUND
+from tests.conftest import MEETING
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = Path(__file__).resolve().parent / "data" / "name_variants.csv"
@@ -135,7 +138,9 @@ def test_the_variants_come_from_the_graphs_labels_or_the_source_text(index):
     texts += [name.text for entry in index.entities.entries.values() for name in entry.names]
     corpus = "\n".join(normalise(text) for text in texts)
     for row in variants():
-        if not row["kind"].startswith("typo"):
+        if row["kind"].startswith("words"):  # each word is in the corpus, not necessarily together
+            assert all(word in corpus for word in words(row["name"])), row
+        elif not row["kind"].startswith("typo"):
             assert normalise(row["name"]) in corpus, row
 
 
@@ -179,6 +184,21 @@ def test_api_search_answers_the_documented_shape(client):
     assert first["labels"]["ja"] == "国立研究開発法人情報通信研究機構"
     assert ORG + "FormalOrganization" in first["types"]
     assert first["match"] is True
+
+
+@pytest.mark.parametrize("query", ["G7 高崎", "G7高崎", "高崎 G7", "Ｇ７群馬高崎", "g7 takasaki"])
+def test_the_takasaki_meeting_is_found_by_its_words_in_any_order(client, query):
+    """Label words after NFKC, in any order: G7 and 高崎 are both in 「Ｇ７群馬高崎デジタル･技術大臣会合」."""
+    results = client.get("/api/search", query_string={"q": query}).get_json()["results"]
+    assert results[0]["id"] == MEETING, [r["id"] for r in results[:3]]
+    assert results[0]["match"] is False  # a partial name is a candidate, never certain
+
+
+@pytest.mark.parametrize("query", ["Beyond 5G基金", "Beyond 5G（6G）基金", "Beyond 5G(6G)基金", "Beyond 5G fund"])
+def test_the_fund_is_found_by_the_names_people_use(client, query):
+    """The text's short name and the editors' English one find the fund before the technology, budget and law."""
+    results = client.get("/api/search", query_string={"q": query}).get_json()["results"]
+    assert results[0]["id"] == FUND, [r["id"] for r in results[:3]]
 
 
 def test_api_search_label_follows_lang(client):

@@ -19,11 +19,19 @@ the query's normal form ...                 score
 =========================================  ==========================
 equals a primary name                       100
 equals an alt or hidden name                95
+has 2+ words, each in a name, in any order  60 + 30 x share of the name covered, likewise
 begins a name                               50 + 40 x (share of the name covered), x 0.95 for other names
 is contained in a name                      45 + 40 x share, likewise
 contains a name of 2+ characters            40 + 40 x share of the query, likewise
 shares words / CJK character pairs          80 x Dice coefficient, likewise
 =========================================  ==========================
+
+The words of a query (``words``) are its runs of Latin letters and digits and its
+runs of other letters (kanji, kana), after NFKC: 「G7 高崎」, 「G7高崎」 and
+「高崎 G7」 are the words ``g7`` and ``高崎``, all found in the meeting's name
+「Ｇ７群馬高崎デジタル･技術大臣会合」. A Latin word must be a whole word of the
+name, a run of kanji or kana a part of it. Equal scores are ranked by how many
+resources link to each (the more central first), then by IRI.
 
 A match is *certain* (``is_certain``) only when the best candidate equals a
 primary or alt name, no other candidate equals any of its names, and the
@@ -101,6 +109,17 @@ def normalise(text: str) -> str:
     return "".join(c for c in folded if c not in _DROPPED and unicodedata.category(c)[0] not in "PZC")
 
 
+def words(text: str) -> tuple[str, ...]:
+    """The words of a query: its Latin letter-and-digit runs (English stop words left out) and its other letter runs.
+
+    >>> words("G7 高崎"), words("Ｇ７高崎"), words("the Beyond 5G基金")
+    (('g7', '高崎'), ('g7', '高崎'), ('beyond', '5g', '基金'))
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    runs = (run for word in re.findall(r"\w+", folded) for run in _CJK_OR_WORD.findall(word))
+    return tuple(dict.fromkeys(run for run in runs if not (run.isascii() and run in STOPWORDS)))
+
+
 def tokens(text: str) -> frozenset[str]:
     """The words of a name (English stop words left out) and the character pairs of its CJK runs.
 
@@ -143,6 +162,7 @@ class Entry:
     names: list[Name] = field(default_factory=list)
     types: set[str] = field(default_factory=set)
     descriptions: dict[str, str] = field(default_factory=dict)
+    links: int = 0  # how many other resources link to it: ranks equal scores
 
     def label(self, lang: str = "ja") -> str:
         """The primary label in `lang`, else in another language, else the IRI."""
@@ -216,16 +236,16 @@ class Matcher:
         key = normalise(query)
         if not key:
             return []
-        query_tokens = tokens(query)
+        query_tokens, query_words = tokens(query), words(query)
         hits = []
         for iri in self._candidates(key, query_tokens):
             entry = self.entries[iri]
             if allowed is not None and not allowed(entry):
                 continue
-            hit = self._score(entry, query, key, query_tokens)
+            hit = self._score(entry, query, key, query_tokens, query_words)
             if hit is not None and hit.score >= MIN_SCORE:
                 hits.append(hit)
-        hits.sort(key=lambda hit: (-hit.score, hit.entry.iri))
+        hits.sort(key=lambda hit: (-hit.score, -hit.entry.links, hit.entry.iri))
         return hits if limit is None else hits[:limit]
 
     def _candidates(self, key: str, query_tokens: frozenset[str]) -> set[str]:
@@ -239,10 +259,12 @@ class Matcher:
             found |= self._tokens.get(token, set())
         return found
 
-    def _score(self, entry: Entry, query: str, key: str, query_tokens: frozenset[str]) -> Hit | None:
+    def _score(
+        self, entry: Entry, query: str, key: str, query_tokens: frozenset[str], query_words: tuple[str, ...]
+    ) -> Hit | None:
         best, best_rank = None, None
         for name in entry.names:
-            score, exact = score_name(key, query_tokens, name)
+            score, exact = score_name(key, query_tokens, name, query_words)
             rank = (-round(score, 1), _rank(name, query))
             if best_rank is None or rank < best_rank:
                 best, best_rank = Hit(entry, round(score, 1), name, exact), rank
@@ -255,22 +277,31 @@ def _rank(name: Name, query: str) -> tuple[int, int, int]:
     return (name.text.strip() != query.strip(), list(WEIGHTS).index(name.kind), language)
 
 
-def score_name(key: str, query_tokens: frozenset[str], name: Name) -> tuple[float, bool]:
-    """The score (0-100) of one name for a query in normal form and tokens, and whether they are equal.
+def score_name(
+    key: str, query_tokens: frozenset[str], name: Name, query_words: tuple[str, ...] = ()
+) -> tuple[float, bool]:
+    """The score (0-100) of one name for a query in normal form, tokens and words, and whether they are equal.
 
     >>> score_name("nict", frozenset({"nict"}), Name("NICT", "nict", ALT, "en", frozenset({"nict"})))
     (95.0, True)
+    >>> meeting = Name("G7群馬高崎", "g7群馬高崎", LABEL, "ja", tokens("G7群馬高崎"))
+    >>> score_name(normalise("高崎 G7"), tokens("高崎 G7"), meeting, words("高崎 G7"))
+    (80.0, False)
     """
     weight = WEIGHTS[name.kind]
     if key == name.key:
         return EXACT * weight, True
     score = 0.0
+    if len(query_words) >= 2 and all(
+        (word in name.tokens) if word.isascii() else (word in name.key) for word in query_words
+    ):
+        score = 60 + 30 * sum(map(len, query_words)) / len(name.key)
     if name.key.startswith(key):
-        score = 50 + 40 * len(key) / len(name.key)
+        score = max(score, 50 + 40 * len(key) / len(name.key))
     elif len(key) >= 2 and key in name.key:
-        score = 45 + 40 * len(key) / len(name.key)
+        score = max(score, 45 + 40 * len(key) / len(name.key))
     elif len(name.key) >= 2 and name.key in key:
-        score = 40 + 40 * len(name.key) / len(key)
+        score = max(score, 40 + 40 * len(name.key) / len(key))
     shared = len(query_tokens & name.tokens)
     if shared:
         score = max(score, 80 * 2 * shared / (len(query_tokens) + len(name.tokens)))
@@ -299,6 +330,11 @@ DESCRIPTIONS_QUERY = """
 SELECT ?s ?d WHERE { VALUES ?p { $predicates } ?s ?p ?d FILTER(isIRI(?s) && isLiteral(?d)) }
 """.replace("$predicates", " ".join(f"<{iri}>" for iri in DESCRIPTION_PREDICATES))
 SUBCLASS_QUERY = f"SELECT DISTINCT ?a ?b WHERE {{ ?a <{RDFS.subClassOf}> ?b FILTER(isIRI(?a) && isIRI(?b)) }}"
+LINKS_QUERY = """
+SELECT ?o (COUNT(DISTINCT ?s) AS ?n) WHERE {
+  ?s ?p ?o FILTER(isIRI(?o) && ?s != ?o && STRSTARTS(STR(?o), "$resources") && STRSTARTS(STR(?s), "$resources"))
+} GROUP BY ?o
+"""
 PREDICATES_QUERY = """
 SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), "$resources")) } GROUP BY ?p
 """
@@ -447,6 +483,9 @@ def build_index(store: Store, iris: Iris) -> SearchIndex:
     }
     property_iris |= set(used)
 
+    for row in _select(store, LINKS_QUERY.replace("$resources", resources)):
+        if row["o"].value in everything:
+            everything[row["o"].value].links = int(row["n"].value)
     entities = [e for iri, e in everything.items() if iri.startswith(resources) and e.names]
     classes = [_vocabulary_entry(everything, iri, iris) for iri in sorted(class_iris)]
     properties = [_vocabulary_entry(everything, iri, iris) for iri in sorted(property_iris)]

@@ -110,3 +110,37 @@ def test_readme_command_table_has_each_command():
 def test_readme_exit_codes_are_the_command_line_s():
     rows = re.findall(r"^\| (\d+) \| (.+) \|$", README, flags=re.M)
     assert {int(code) for code, _ in rows} == set(EXIT_CODES)
+
+
+MODELLING = (ROOT / "docs" / "modelling.md").read_text(encoding="utf-8")
+# A statement quoted in full: a code span `<subject> predicate object ...` whose subject is one of our IRIs.
+QUOTED_STATEMENT = re.compile(r"`(<(?:id|graph)/[^>`]+>\s+[^`\s]+\s+[^`]+)`")
+TURTLE_PREFIXES = """
+@prefix mic: <ontology/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix schema: <https://schema.org/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+"""
+
+
+def test_every_statement_the_modelling_note_quotes_is_in_the_graph():
+    from pyoxigraph import RdfFormat
+    from rdflib import Graph
+
+    from server.builder.pipeline import load_dataset
+
+    config = Config(root=ROOT)
+    graph = Graph()
+    store = load_dataset(config)
+    for name in store.named_graphs():
+        graph.parse(data=store.dump(format=RdfFormat.N_TRIPLES, from_graph=name), format="nt")
+    quoted = QUOTED_STATEMENT.findall(MODELLING)
+    assert len(quoted) >= 5, quoted
+    for statement in quoted:
+        triples = Graph().parse(data=TURTLE_PREFIXES + statement + " .", format="turtle", publicID=config.base_iri)
+        missing = [triple for triple in triples if triple not in graph]
+        assert not missing, f"docs/modelling.md quotes `{statement}`, which the graph does not hold: {missing}"

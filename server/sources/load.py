@@ -67,11 +67,9 @@ def load_sources(sources: list[Source], store: Store, *, base_iri: str, reserved
     with stage("parse and load", total=size, unit="B") as progress:
         for source in sources:
             graph = NamedNode(source.graph_iri) if source.graph_iri else None
-            if source.format == PASSAGES:
-                store.bulk_extend(passage_quads(read_passages(source.path), graph, base_iri=base_iri))
-                progress.advance(source.path.stat().st_size)
-            elif source.format == LINKS:
-                store.bulk_extend(link_quads(read_links(source.path), graph, base_iri=base_iri))
+            if source.format in TABLES:
+                read, quads = TABLES[source.format]
+                store.bulk_extend(quads(read(source.path), graph, base_iri=base_iri))
                 progress.advance(source.path.stat().st_size)
             else:
                 location = base_iri + quote(source.location)
@@ -206,3 +204,7 @@ def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -
             statements.append((NamedNode(iris.term("linkTarget")), NamedNode(row["full_uri"].strip())))
         for predicate, value in statements:
             yield Quad(record, predicate, value, graph)
+
+
+# The project's tab-separated files: how each is read, and the quads its rows make.
+TABLES = {PASSAGES: (read_passages, passage_quads), LINKS: (read_links, link_quads)}

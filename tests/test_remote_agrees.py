@@ -51,8 +51,8 @@ def rows(document: dict) -> list[dict[str, str]]:
     return [{name: value["value"] for name, value in row.items()} for row in document["results"]["bindings"]]
 
 
-def test_there_are_fourteen_competency_queries_and_ten_pages():
-    assert len(COMPETENCY) == 14 and len(PAGES) == 10
+def test_there_are_sixteen_competency_queries_and_ten_pages():
+    assert len(COMPETENCY) == 16 and len(PAGES) == 10
 
 
 @pytest.mark.parametrize("example", COMPETENCY, ids=[e.slug for e in COMPETENCY])

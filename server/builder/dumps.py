@@ -11,12 +11,21 @@ own, and into ``void.ttl``.
 
 Layout under ``config.release_dir``::
 
-    releases/index.json            every release in build order: version, hash, built_at, previous, files
+    releases/index.json            every release in build order: version, hash, built_at, previous, counts, files
     releases/{version}/            one folder per release, never deleted
         mic-ict-strategy.{ttl,nt,jsonld}[.gz]   the merge of all data graphs (triples)
         mic-ict-strategy.{trig,nq}[.gz]         every graph as loaded, and graph/dataset (quads)
-        validation-report.ttl   void.ttl   changelog.json   changes-{added,removed}.nq
+        validation-report.ttl   shapes.ttl   void.ttl   dcat-ap-report.ttl
+        changelog.json   changes-{added,removed}.nq   citation.bib   citation-csl.json
         SHA256SUMS   manifest.json
+
+Each file is listed with its size, SHA-256 and media type, and each RDF file with
+the triples or quads it holds, as parsed back after writing (server/builder/gate.py);
+``counts`` gives the data's triples and quads and the description's triples. The
+Turtle, TriG, N-Triples and N-Quads files open with comment lines naming the
+dataset, its attribution and licence (dataset.dump_header). A release whose
+description breaks the DCAT-AP shapes, or whose files do not hold what it
+counts, is refused before it enters the index.
 
 Building data whose hash is already in the index reuses that release: nothing
 is written. A release is written into a hidden folder first and renamed into
@@ -54,20 +63,33 @@ from pyoxigraph import Triple
 from pyoxigraph import parse
 from pyoxigraph import serialize
 
+from server.builder.citation import CITATION_BIB
+from server.builder.citation import CITATION_CSL
+from server.builder.citation import write_citations
 from server.builder.dataset import DUMPS
+from server.builder.dataset import SHAPES_FILE
+from server.builder.dataset import Record
+from server.builder.dataset import ReleaseFacts
 from server.builder.dataset import as_quads
 from server.builder.dataset import count_dataset
 from server.builder.dataset import dataset_graph
 from server.builder.dataset import describe_dataset
-from server.builder.dataset import size_triples
+from server.builder.dataset import dump_header
+from server.builder.dataset import file_triples
+from server.builder.dataset import record_triples
 from server.builder.dataset import sort_triples
+from server.builder.gate import DCAT_AP_REPORT
+from server.builder.gate import check_release
+from server.builder.gate import count_statements
 from server.builder.report import ValidationReport
+from server.builder.report import load_shapes
 from server.common.config import Config
 from server.common.progress import Stage
 from server.common.progress import reading
 from server.common.progress import stage
 from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
+from server.sources.find import find_shapes
 from server.sources.store import create_store
 from server.sources.store import materialise_default_graph
 
@@ -93,10 +115,15 @@ MEDIA_TYPES = {
     ".nq": "application/n-quads",
     ".gz": "application/gzip",
     ".json": "application/json",
+    ".bib": "application/x-bibtex",
 }
-TITLES = {dump.name: dump.title for dump in DUMPS} | {
+TITLES = {dump.name: dump.title["en"] for dump in DUMPS} | {
     REPORT: "SHACL validation report (Turtle)",
+    SHAPES_FILE: "SHACL shapes the release was validated against (Turtle)",
     VOID_FILE: "VoID and DCAT description (Turtle)",
+    DCAT_AP_REPORT: "DCAT-AP 3 validation report of the description (Turtle)",
+    CITATION_BIB: "How to cite this release (BibTeX)",
+    CITATION_CSL: "How to cite this release (CSL-JSON)",
     CHANGELOG: "Change log summary (JSON)",
     ADDED: "Quads added since the previous release (N-Quads)",
     REMOVED: "Quads removed since the previous release (N-Quads)",
@@ -137,6 +164,8 @@ def canonical_lines(
     with reading(nquads, progress) if isinstance(nquads, Path) else io.BytesIO(nquads) as lines:
         for line in lines:
             line = line.strip()
+            if line.startswith(b"#"):  # a dump's header
+                continue
             if b"_:" in line:
                 break
             if line and not (end and line.endswith(end)):
@@ -207,7 +236,14 @@ def _gzip(path: Path, progress: Stage | None = None) -> Path:
 
 
 def write_dumps(
-    store: Store, directory: Path, *, iris: Iris, description: list[Quad], merge_in_place: bool, scratch: Path | None
+    store: Store,
+    directory: Path,
+    *,
+    iris: Iris,
+    description: list[Quad],
+    header: bytes,
+    merge_in_place: bool,
+    scratch: Path | None,
 ) -> list[Path]:
     """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
 
@@ -218,8 +254,9 @@ def write_dumps(
     served with the union default graph, which keeps it), else in a scratch store
     (in memory, or on disk in the new folder `scratch`) that is thrown away; dumped
     by the engine as N-Triples, grouped by subject; Turtle and JSON-LD are
-    streamed from that file in the same order. Each file is gzipped in a thread
-    while the next one is written.
+    streamed from that file in the same order. Every format with comments opens
+    with the `header` lines. Each file is gzipped in a thread while the next one
+    is written.
     """
     prefixes = output_prefixes(iris)
     plain = [dump for dump in DUMPS if not dump.gzip]
@@ -227,6 +264,13 @@ def write_dumps(
     quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
     triples = [dump for dump in plain if dump not in quads]
     zipped = {}
+
+    def opened(name: str):
+        handle = (directory / name).open("wb")
+        if formats[name] != RdfFormat.JSON_LD:  # the one format without comments
+            handle.write(header)
+        return handle
+
     with ThreadPoolExecutor(max_workers=2) as pool, stage("gzip", unit="B") as zipping:
 
         def written(dump) -> None:
@@ -236,22 +280,24 @@ def write_dumps(
             for dump in quads:
                 format = formats[dump.name]
                 options = {"prefixes": prefixes} if format == RdfFormat.TRIG else {}
-                store.dump(directory / dump.name, format, **options)
-                with (directory / dump.name).open("ab") as handle:  # a TriG or N-Quads document may go on
+                with opened(dump.name) as handle:  # a TriG or N-Quads document may go on after the store's quads
+                    store.dump(handle, format, **options)
                     serialize(description, handle, format, **options)
                 written(dump)
                 dumping.advance()
             merged = store if merge_in_place else create_store(scratch)
             materialise_default_graph(store, into=None if merge_in_place else merged)
             ntriples = directory / DUMPS_NT
-            merged.dump(ntriples, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+            with opened(DUMPS_NT) as handle:
+                merged.dump(handle, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
             del merged  # a scratch store is closed before its folder goes
             if scratch is not None and not merge_in_place:
                 shutil.rmtree(scratch, ignore_errors=True)
             for dump in triples:
                 if formats[dump.name] != RdfFormat.N_TRIPLES:
                     source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
-                    serialize(source, directory / dump.name, formats[dump.name], prefixes=prefixes)
+                    with opened(dump.name) as handle:
+                        serialize(source, handle, formats[dump.name], prefixes=prefixes)
                 written(dump)
                 dumping.advance()
         zipping.set_total(sum((directory / dump.name).stat().st_size for dump in plain))
@@ -264,23 +310,22 @@ def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
             handle.write(line + b"\n")
 
 
-def write_changelog(
-    directory: Path,
-    *,
-    version: str,
-    previous: dict | None,
-    current: list[bytes],
-    releases_dir: Path,
-    exclude_graph: NamedNode,
-) -> list[Path]:
-    """Write changelog.json and, when there is a previous release, the added/removed quads."""
+def changes_since(previous: dict | None, current: list[bytes], *, releases_dir: Path, exclude_graph: NamedNode):
+    """(added, removed) canonical lines since the `previous` release's N-Quads dump; None if there is none."""
+    if previous is None:
+        return None
+    nquads = releases_dir / previous["version"] / DUMPS_NQ
+    with stage("change log", total=nquads.stat().st_size, unit="B") as progress:
+        before = canonical_lines(nquads, exclude_graph=exclude_graph, progress=progress)
+    return diff_lines(before, current)
+
+
+def write_changelog(directory: Path, *, version: str, previous: dict | None, changes) -> list[Path]:
+    """Write changelog.json and, when there is a previous release, the added/removed quads (`changes`)."""
     summary: dict = {"version": version, "previous": None, "added": None, "removed": None}
     written = [directory / CHANGELOG]
     if previous is not None:
-        nquads = releases_dir / previous["version"] / DUMPS_NQ
-        with stage("change log", total=nquads.stat().st_size, unit="B") as progress:
-            before = canonical_lines(nquads, exclude_graph=exclude_graph, progress=progress)
-        added, removed = diff_lines(before, current)
+        added, removed = changes
         _write_lines(directory / ADDED, added)
         _write_lines(directory / REMOVED, removed)
         summary.update(previous=previous["version"], added=len(added), removed=len(removed))
@@ -300,11 +345,13 @@ def write_release(
     index, that release is reused as it is. `sources` is the fingerprint of the
     source files the store was built from (pipeline.fingerprint_sources), recorded
     in the manifest and the index. `report` is None for data served unvalidated
-    (no shapes given): no report is written, and the description says so.
+    (no shapes given): no report or shapes are written, and the description says so.
 
     An on-disk store (``config.store_path``) served with the union default graph
     is left with that merge materialised in its default graph, for its readers.
 
+    :raises DescriptionRefused: with the report, if the description breaks the DCAT-AP shapes or
+        the files do not hold what it counts (gate.check_release); nothing of the release is kept.
     :raises OSError: if the release folder cannot be written.
     """
     iris = Iris(config.base_iri)
@@ -325,43 +372,57 @@ def write_release(
     built_at = datetime.now(UTC).replace(microsecond=0)
     version = f"{built_at:%Y%m%d}-{digest[:8]}"
     previous = index[-1] if index else None
-    first_issued = datetime.fromisoformat(index[0]["built_at"]) if index else built_at
-    description = describe_dataset(
-        count_dataset(store, iris),
-        iris=iris,
+    changes = changes_since(previous, lines, releases_dir=releases_dir, exclude_graph=graph)
+    facts = ReleaseFacts(
         version=version,
         built_at=built_at,
-        first_issued=first_issued,
+        first_issued=datetime.fromisoformat(index[0]["built_at"]) if index else built_at,
         previous=previous["version"] if previous else None,
-        dumps=DUMPS,
+        added=len(changes[0]) if changes else None,
+        removed=len(changes[1]) if changes else None,
         validated=report is not None,
     )
+    stats = count_dataset(store, iris)
+    description = describe_dataset(
+        stats, record_triples(store, iris), iris=iris, release=facts, dumps=DUMPS, shapes=report is not None
+    )
+    record = Record.of(description, iris)
+    header = dump_header(record, version)
 
     partial = releases_dir / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
-    scratch = config.store_path / f".merge-{version}" if config.store_path is not None else None
-    written = write_dumps(
-        store, partial, iris=iris, description=as_quads(description, graph), merge_in_place=merge_in_place,
-        scratch=scratch,
-    )
-    with stage("checksums", total=sum(path.stat().st_size for path in written), unit="B") as progress:
-        files = {path.name: _file_info(path, progress) for path in written}
-    dumped = dict(files)
-    serialize(
-        sort_triples(description + size_triples(iris, files, DUMPS)),
-        partial / VOID_FILE,
-        RdfFormat.TURTLE,
-        prefixes=output_prefixes(iris),
-    )
-    written.append(partial / VOID_FILE)
-    if report is not None:
-        report.graph.serialize(partial / REPORT, format="turtle")
-        written.append(partial / REPORT)
-    written += write_changelog(
-        partial, version=version, previous=previous, current=lines, releases_dir=releases_dir, exclude_graph=graph
-    )
-    files = {path.name: dumped.get(path.name) or _file_info(path) for path in written}  # dumps are hashed once
+    try:
+        scratch = config.store_path / f".merge-{version}" if config.store_path is not None else None
+        written = write_dumps(
+            store, partial, iris=iris, description=as_quads(description, graph), header=header,
+            merge_in_place=merge_in_place, scratch=scratch,
+        )
+        with stage("checksums", total=sum(path.stat().st_size for path in written), unit="B") as progress:
+            files = {path.name: _file_info(path, progress) for path in written}
+        void = sort_triples(description + file_triples(iris, files, DUMPS))
+        with (partial / VOID_FILE).open("wb") as handle:
+            handle.write(header)
+            serialize(void, handle, RdfFormat.TURTLE, prefixes=output_prefixes(iris))
+        written.append(partial / VOID_FILE)
+        if report is not None:
+            report.graph.serialize(partial / REPORT, format="turtle")
+            load_shapes(find_shapes(config), base_iri=config.base_iri).serialize(partial / SHAPES_FILE, format="turtle")
+            written += [partial / REPORT, partial / SHAPES_FILE]
+        written += write_changelog(partial, version=version, previous=previous, changes=changes)
+        written += write_citations(partial, record, version=version, built_at=built_at)
+        files |= {path.name: _file_info(path) for path in written if path.name not in files}
+        counts = {"data_triples": stats.triples, "data_quads": len(lines), "description_triples": len(description)}
+        counted = count_statements(partial, list(files), iris=iris)
+        for name, found in counted.items():
+            files[name][found.kind] = found.total
+        gate = check_release(void, counted, iris=iris, data_quads=len(lines))
+        gate.graph.serialize(partial / DCAT_AP_REPORT, format="turtle")
+        files[DCAT_AP_REPORT] = _file_info(partial / DCAT_AP_REPORT)
+        files[DCAT_AP_REPORT]["triples"] = len(gate.graph)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # a refused or failed release leaves nothing behind
+        raise
     (partial / SUMS).write_text("".join(f"{files[name]['sha256']}  {name}\n" for name in sorted(files)))
     files[SUMS] = _file_info(partial / SUMS)
     manifest = {
@@ -370,6 +431,7 @@ def write_release(
         "hash": digest,
         "previous": previous["version"] if previous else None,
         "sources": sources,
+        "counts": counts,
         "files": files,
     }
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -378,7 +440,8 @@ def write_release(
     directory = releases_dir / version
     shutil.rmtree(directory, ignore_errors=True)  # an orphan of a crashed build: it is not in the index
     os.replace(partial, directory)
-    entry = {key: manifest[key] for key in ("version", "built_at", "hash", "previous", "sources")} | {"files": files}
+    keys = ("version", "built_at", "hash", "previous", "sources", "counts")
+    entry = {key: manifest[key] for key in keys} | {"files": files}
     _write_index(releases_dir, [*index, entry])
     log.info(
         "release %s: %d data quads, %d files, %d bytes",
@@ -404,6 +467,6 @@ def _data_lines(store: Store, directory: Path) -> list[bytes]:
 
 
 def read_description(directory: Path) -> list[Triple]:
-    """The description of the release written in `directory` (its void.ttl: graph/dataset and the dumps' sizes)."""
+    """The description of the release written in `directory` (its void.ttl: graph/dataset and the dumps' files)."""
     quads = parse(path=directory / VOID_FILE, format=RdfFormat.TURTLE)
     return [Triple(quad.subject, quad.predicate, quad.object) for quad in quads]

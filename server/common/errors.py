@@ -153,3 +153,13 @@ class ShapesViolated(BuildError):
     def __init__(self, report):
         super().__init__(f"the graph breaks {len(report.problems)} shape constraint(s)")
         self.report = report
+
+
+class DescriptionRefused(ShapesViolated):
+    """The release's description breaks the DCAT-AP shapes, or its files do not hold what it counts."""
+
+    def __init__(self, report):
+        BuildError.__init__(
+            self, f"the release's description breaks {len(report.violations)} DCAT-AP or count constraint(s)"
+        )
+        self.report = report

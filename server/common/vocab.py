@@ -40,6 +40,10 @@ SCHEMA = Namespace("https://schema.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 CC = Namespace("http://creativecommons.org/ns#")
+DCAT3 = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's DCAT lacks DCAT 3's version terms
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+IC = Namespace("http://imi.go.jp/ns/core/rdf#")  # the IMI core vocabulary (共通語彙基盤コア語彙)
 
 STANDARD_PREFIXES: dict[str, str] = {
     "rdf": str(RDF),
@@ -121,12 +125,12 @@ class Iris:
 def output_prefixes(iris: Iris) -> dict[str, str]:
     """Prefixes for Turtle and RDF/XML output: ours and the standard ones.
 
-    ``cc:`` (Creative Commons, used by the dataset description) is added;
+    ``cc:``, ``adms:``, ``spdx:`` and ``vcard:`` (used by the dataset description) are added;
     ``id:`` is left out: our resource IRIs have a slash after it
     (``id/organization/mic``), which Turtle would have to escape (``id:organization\\/mic``).
     """
     prefixes = {name: iri for name, iri in iris.prefixes().items() if name != "id"}
-    return prefixes | {"cc": str(CC)}
+    return prefixes | {"cc": str(CC), "adms": str(ADMS), "spdx": str(SPDX), "vcard": str(VCARD)}
 
 
 def used_prefixes(triples: list[Triple], prefixes: dict[str, str]) -> dict[str, str]:

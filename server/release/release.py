@@ -19,6 +19,7 @@ from pathlib import Path
 from pyoxigraph import Store
 from pyoxigraph import Triple
 
+from server.builder.dataset import Record
 from server.builder.dataset import dataset_graph
 from server.builder.dumps import DUMPS_NQ
 from server.builder.dumps import MANIFEST
@@ -55,6 +56,8 @@ class Release:
         default graph, its default graph materialised as the merge of all graphs), or None
         for an in-memory store.
     :ivar reused: True if it was not built now but opened as written before (sources unchanged).
+    :ivar files: name -> size, SHA-256, media type and (RDF files) triples or quads, as the build wrote them.
+    :ivar counts: the data's triples and quads and the description's triples (builder/dumps.py).
 
     The store holds the data only; the release's description (VoID/DCAT) is `description`.
     """
@@ -66,6 +69,7 @@ class Release:
     directory: Path
     built_at: datetime
     files: dict[str, dict] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     store_path: Path | None = None
     reused: bool = False
 
@@ -73,6 +77,11 @@ class Release:
     def description(self) -> list[Triple]:
         """The release's VoID/DCAT description, as /.well-known/void serves it (read from its void.ttl)."""
         return read_description(self.directory)
+
+    @cached_property
+    def record(self) -> Record:
+        """The dataset's record (title, attribution, licence, publisher), as the description states it."""
+        return Record.of(self.description, self.iris)
 
 
 def build_release(config: Config) -> Release:
@@ -181,7 +190,10 @@ def read_release(
     if report is None and REPORT in entry["files"]:
         report = read_report(directory / REPORT)
     built_at = datetime.fromisoformat(entry["built_at"])
-    return Release(entry["version"], store, report, Iris(config.base_iri), directory, built_at, dict(entry["files"]))
+    return Release(
+        entry["version"], store, report, Iris(config.base_iri), directory, built_at, dict(entry["files"]),
+        dict(entry.get("counts", {})),
+    )
 
 
 def release_nquads(release: Release) -> Path:

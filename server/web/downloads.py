@@ -1,6 +1,8 @@
 """Blueprint "dumps": /download/ (page), /download/index.json and each release's files.
 
-server/builder/dumps.py writes them; this module only serves them.
+server/builder/dumps.py writes them; this module only serves them. index.json gives, for the current
+release and each past one, its version, build time, counts (the data's triples and quads, the
+description's triples) and files (each with its size, SHA-256, media type and triples or quads).
 """
 
 from __future__ import annotations
@@ -92,9 +94,15 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     def listing(release: Release) -> dict:
         past = [entry for entry in history.entries(release) if entry["version"] != release.version]
         return {
-            "current": {"version": release.version, "built_at": release.built_at.isoformat(), "files": release.files},
+            "current": {
+                "version": release.version,
+                "built_at": release.built_at.isoformat(),
+                "counts": release.counts,
+                "files": release.files,
+            },
             "releases": [
-                {key: entry[key] for key in ("version", "built_at", "previous", "files")} for entry in reversed(past)
+                {key: entry[key] for key in ("version", "built_at", "previous", "counts", "files") if key in entry}
+                for entry in reversed(past)
             ],
         }
 

@@ -1,8 +1,9 @@
 """Blueprint for the home page: what the dataset is, where it comes from, and where to go from there.
 
 The page shows the dataset's title and terms (with the attribution a user
-must give), the number of resources of each class, the latest release and
-its dumps, the SPARQL endpoint, and entry points into the graph:
+must give, from the dataset's record) and how to cite the release, the number
+of resources of each class, the latest release and its dumps, the SPARQL
+endpoint, and entry points into the graph:
 organisations, people, the G7 meeting, the Beyond 5G fund and the six themes
 of the meeting. What it shows is read from the store once per release (which
 holds the data only, not the release's own VoID/DCAT description).
@@ -17,9 +18,6 @@ from flask import Blueprint
 from flask import render_template
 from flask import url_for
 
-from server.builder.dataset import ATTRIBUTION
-from server.builder.dataset import DESCRIPTION
-from server.builder.dataset import TITLE
 from server.builder.dumps import DUMPS
 from server.builder.dumps import TITLES
 from server.common.config import Config
@@ -33,6 +31,7 @@ from server.web.pages import PerRelease
 from server.web.pages import fetch_labels
 from server.web.urls import href_of
 from server.web.urls import public_url
+from server.web.void import citation
 
 MEETING = "id/event/g7-digital-tech-ministers-meeting-2023"
 FUND = "id/fund/beyond-5g"
@@ -111,6 +110,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         release = served.release
         lang = choose_language()
         known = facts.get(served)
+        record = release.record
 
         def item(iri: str) -> dict:
             label = pick(known.labels.get(iri, {}), lang) or iri
@@ -125,9 +125,9 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             "home.html",
             release=release,
             config=config,
-            title=pick(TITLE, lang),
-            description=pick(DESCRIPTION, lang),
-            attribution=ATTRIBUTION["ja"],
+            title=pick(record.title, lang),
+            description=pick(record.description, lang),
+            citation=citation(release, lang),
             counts=[(item(iri), n) for iri, n in known.counts],
             organizations=listed("organizations"),
             organizations_total=len(known.members["organizations"]),

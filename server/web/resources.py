@@ -24,6 +24,8 @@ itself, no 303 redirect.
   type="..."`` headers, and the page has the same ``<link rel="alternate">``
   elements.
 - An IRI nothing is known about answers 404 in the requested format.
+- An organisation or event also answers at ``/id/x.imi.jsonld`` in the IMI core
+  vocabulary (server/web/imi.py); other resources answer 404 there.
 
 The HTML page is in English or Japanese: the ``lang`` parameter, else the
 ``lang`` cookie, else ``Accept-Language``, else English (see i18n.py).
@@ -35,6 +37,7 @@ invalidates every cached copy.
 from __future__ import annotations
 
 import hashlib
+import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -52,9 +55,11 @@ from rdflib.namespace import RDFS
 from rdflib.namespace import XSD
 
 from server.builder.dataset import dataset_graph
+from server.builder.dataset import dataset_iri
 from server.common.config import Config
 from server.common.errors import BadRequest
 from server.common.errors import NotAcceptable
+from server.common.errors import ResourceNotFound
 from server.common.lru import LruCache
 from server.common.negotiate import HTML_OFFER
 from server.common.negotiate import RDF_OFFERS
@@ -72,12 +77,16 @@ from server.web.describe import passage_of
 from server.web.describe import passage_texts
 from server.web.describe import serialize_description
 from server.web.i18n import choose_language
+from server.web.imi import IMI_SUFFIX
+from server.web.imi import imi_class
+from server.web.imi import imi_document
 from server.web.urls import href_of
 from server.web.urls import local_url
 from server.web.views import NEIGHBOURS
 from server.web.views import Edge
 from server.web.views import Node
 from server.web.views import neighbourhood
+from server.web.void import citation
 
 OFFERS: tuple[Offer, ...] = RDF_OFFERS + (HTML_OFFER,)
 SUFFIXES = tuple(offer.suffix for offer in OFFERS if offer.suffix)
@@ -124,6 +133,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     def respond(path: str) -> Response:
         check_path(path)
         release, engine = releases.current
+        if path.endswith(IMI_SUFFIX):
+            return respond_imi(release, engine, path.removesuffix(IMI_SUFFIX))
         stem, suffix = split_suffix(path)
         if suffix is not None:
             offer = choose(OFFERS, suffix=suffix)
@@ -161,11 +172,34 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
+    def respond_imi(release: Release, engine: Engine, stem: str) -> Response:
+        iri = release.iris.base + stem
+        key = (release.version, iri, IMI_SUFFIX, "")
+        body = cache.get(key)
+        if body is None:
+            imi = imi_class(engine, iri)
+            if imi is None:
+                raise ResourceNotFound(iri + IMI_SUFFIX)
+            description = describe_resource(engine, iri, iris=release.iris)
+            body = json.dumps(imi_document(description, imi, iris=release.iris), ensure_ascii=False, indent=2)
+            body = body.encode("utf-8")
+            cache.put(key, body)
+        response = Response(body, content_type="application/ld+json")
+        response.set_etag(hashlib.sha256(repr(key).encode()).hexdigest()[:32])
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
+        response.headers.add("Link", f'<{local_url(stem)}>; rel="canonical"')
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response.make_conditional(request)
+
     def make_body(release: Release, engine: Engine, iri: str, offer: Offer, lang: str) -> bytes:
         extra = Extra(dataset_graph(release.iris).value, release.description)
         description = describe_resource(engine, iri, iris=release.iris, extra=extra)
         if offer is HTML_OFFER:
-            return render_page(release, engine, description, lang).encode("utf-8")
+            extras = {"imi": local_url(path_of(release, iri) + IMI_SUFFIX) if imi_class(engine, iri) else None}
+            if iri == dataset_iri(release.iris):
+                extras["citation"] = citation(release, lang)
+            return render_page(release, engine, description, lang, **extras).encode("utf-8")
         return serialize_description(description, offer.format, iris=release.iris)
 
     @blueprint.get("/<any(id, graph, release, ontology):kind>/<path:rest>")
@@ -281,9 +315,17 @@ def neighbourhood_of(description: Description, terms: Terms, title: str):
     return neighbourhood(centre, edges, title=title) if edges else None
 
 
-def render_page(release: Release, engine: Engine, description: Description, lang: str) -> str:
+def path_of(release: Release, iri: str) -> str:
+    return release.iris.path_of(iri) or ""
+
+
+def render_page(
+    release: Release, engine: Engine, description: Description, lang: str, *, imi: str | None = None,
+    citation: dict | None = None,
+) -> str:
     """The resource page: label, types, properties, statements pointing here, external links, and the
-    passages of the source that state them, with their Japanese text."""
+    passages of the source that state them, with their Japanese text; the IMI form's URL (`imi`) for an
+    organisation or event, and the citation box for the dataset."""
     iris = release.iris
     terms = Terms(description, iris, lang)
     statements = description.own + description.inbound
@@ -358,4 +400,6 @@ def render_page(release: Release, engine: Engine, description: Description, lang
         truncated=description.truncated,
         twins=[(offer, local_url(f"{path}.{offer.suffix}")) for offer in RDF_OFFERS],
         version=release.version,
+        imi=imi,
+        citation=citation,
     )

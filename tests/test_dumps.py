@@ -25,6 +25,7 @@ from rdflib import Dataset as RdflibDataset
 from rdflib import Graph
 
 from server.builder.dataset import DUMPS
+from server.builder.dataset import file_triples
 from server.builder.dumps import canonical_lines
 from server.builder.dumps import diff_lines
 from server.engine.serving import Releases
@@ -42,10 +43,10 @@ def store_quads(release) -> set[Quad]:
 
 
 def description_quads(release) -> set[Quad]:
-    """The release's description as the quads dumps hold it: graph/dataset, without the dumps' sizes."""
+    """The release's description as the quads dumps hold it: graph/dataset, without the dumps' sizes and checksums."""
     graph = NamedNode(release.iris.graph("dataset"))
-    sizes = "http://www.w3.org/ns/dcat#byteSize"
-    return {Quad(*triple, graph) for triple in release.description if triple.predicate.value != sizes}
+    files = set(file_triples(release.iris, release.files, DUMPS))
+    return {Quad(*triple, graph) for triple in release.description if triple not in files}
 
 
 def union_triples(release) -> set[Triple]:
@@ -114,7 +115,7 @@ def test_triples_dump_round_trips_to_the_union_of_graphs(release, suffix):
 
 
 def test_n_triples_dump_has_no_duplicates(release):
-    lines = [line for line in file_bytes(release, f"{STEM}.nt").splitlines() if line.strip()]
+    lines = [line for line in file_bytes(release, f"{STEM}.nt").splitlines() if line.strip() and line[:1] != b"#"]
     assert len(lines) == len(set(lines)) == len(union_triples(release))
 
 
@@ -134,7 +135,17 @@ def test_dumps_parse_with_rdflib_too(release, suffix):
 
 
 def test_turtle_dump_uses_prefixes(release):
-    assert file_bytes(release, f"{STEM}.ttl").startswith(b"@prefix")
+    body = [line for line in file_bytes(release, f"{STEM}.ttl").splitlines() if line[:1] != b"#"]
+    assert body[0].startswith(b"@prefix")
+
+
+@pytest.mark.parametrize("name", [d.name for d in DUMPS if not d.gzip and not d.name.endswith(".jsonld")])
+def test_dumps_open_with_the_dataset_its_attribution_and_licence(release, name):
+    """Every dump format with comments names the dataset, its attribution and licence in its first lines."""
+    head = file_bytes(release, name).decode("utf-8").split("\n")[:6]
+    record = release.record
+    for text in (*record.title.values(), *record.attribution.values(), record.dataset, record.license):
+        assert any(line.startswith("# ") and text in line for line in head), (name, text)
 
 
 def test_quads_dumps_hold_the_description_as_its_own_graph_and_triples_dumps_leave_it_out(release):
@@ -143,7 +154,11 @@ def test_quads_dumps_hold_the_description_as_its_own_graph_and_triples_dumps_lea
     assert {quad for quad in dumped if quad.graph_name == graph} == description_quads(release)
     merged = {Triple(q.subject, q.predicate, q.object) for q in parse(file_bytes(release, f"{STEM}.nt"),
                                                                       format=RdfFormat.N_TRIPLES)}
-    assert not merged & {Triple(q.subject, q.predicate, q.object) for q in description_quads(release)}
+    dataset = release.record.dataset
+    built = (dataset + "/distribution/", dataset + "/class-partition/", release.iris.release(""), graph.value)
+    generated = ("http://rdfs.org/ns/void#triples", "http://www.w3.org/ns/dcat#distribution")
+    assert not [t for t in merged if t.subject.value.startswith(built)]
+    assert not [t for t in merged if t.subject.value == dataset and t.predicate.value in generated]
 
 
 def test_validation_report_is_published(release):

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 THEMES = BASE + "id/concept/g7-theme"
 JAPAN = BASE + "id/place/japan"
 G7 = BASE + "id/organization/g7"
-ATTRIBUTION = "出典：総務省「総務省2023年度業務案内」（国際戦略局）を加工して作成"
 EXAMPLES = load_examples(ROOT / "queries", BASE)
 PAGES = ["/", "/sparql", "/search?q=G7", "/timeline", "/id/organization/mic.html", "/download/", "/ontology.html"]
 
@@ -138,18 +137,19 @@ def test_html_pages_vary_on_cookie(client):
     assert "Cookie" in response.headers["Vary"]
 
 
-def test_footer_gives_the_attribution_and_says_it_is_not_mics(client):
+def test_footer_gives_the_attribution_and_says_it_is_not_mics(client, release):
     html, _ = page(client, "/sparql")
-    assert ATTRIBUTION in html
+    assert release.record.attribution["ja"] in html
+    assert release.record.attribution["en"] in html
     assert STRINGS["footer_not_mic"]["en"] in html
 
 
 # --- home -----------------------------------------------------------------------------------------
 
 
-def test_home_states_source_terms_and_attribution(client):
+def test_home_states_source_terms_and_attribution(client, release):
     html, elements = page(client, "/", **{"Accept-Language": "ja"})
-    assert ATTRIBUTION in html
+    assert release.record.attribution["ja"] in html
     assert "政府標準利用規約（第2.0版）" in html
     assert "/.well-known/void" in elements.hrefs()
 

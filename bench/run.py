@@ -330,8 +330,10 @@ def count_answer(kind: str, content_type: str, body: bytes) -> int | None:
 
 
 def count_dump(body: bytes) -> int:
-    """N-Quads lines, leaving out our server's own description graph (graph/dataset), which others lack."""
-    return body.count(b"\n") - body.count(f"<{BASE}graph/dataset> .\n".encode())
+    """N-Quads lines, leaving out our server's own description graph (graph/dataset) and the comment lines
+    of its header, which others lack."""
+    comments = body.count(b"\n#") + body.startswith(b"#")
+    return body.count(b"\n") - body.count(f"<{BASE}graph/dataset> .\n".encode()) - comments
 
 
 def free_port() -> int:

@@ -38,6 +38,8 @@ from server.builder.report import SEVERITY_RANK
 from server.builder.report import Problem
 from server.builder.report import ValidationReport
 from server.common.errors import DescriptionRefused
+from server.common.progress import stage
+from server.common.progress import stage_items
 from server.common.vocab import Iris
 
 log = logging.getLogger(__name__)
@@ -101,13 +103,13 @@ def count_statements(directory: Path, names: list[str], *, iris: Iris) -> dict[s
     (written from it, gate-checked when the tests decompress it)."""
     graph = NamedNode(iris.graph(DATASET_GRAPH))
     counted: dict[str, Counted] = {}
-    for name in sorted(names, key=lambda n: n.endswith(".gz")):
-        if rdf_format_of(name) is None:
-            continue
+    rdf = sorted((name for name in names if rdf_format_of(name) is not None), key=lambda n: n.endswith(".gz"))
+    for name in stage_items(rdf, "counts", unit="files"):
         plain = name.removesuffix(".gz")
-        counted[name] = counted[plain] if plain != name and plain in counted else count_file(
-            directory / name, described_graph=graph
-        )
+        if plain != name and plain in counted:
+            counted[name] = counted[plain]
+        else:
+            counted[name] = count_file(directory / name, described_graph=graph)
     return counted
 
 
@@ -150,7 +152,9 @@ def check_release(void: list[Triple], counted: dict[str, Counted], *, iris: Iris
     :param data_quads: the quads of the data, as the build counted them.
     :raises DescriptionRefused: with the report (every DCAT-AP result and count problem), on a Violation.
     """
-    dcat = validate_dcat_ap(void)
+    with stage("DCAT-AP check", total=1, unit="descriptions") as progress:
+        dcat = validate_dcat_ap(void)
+        progress.advance()
     problems = dcat.problems + count_problems(void, counted, iris=iris, data_quads=data_quads)
     problems.sort(key=lambda p: (SEVERITY_RANK.get(p.severity, 9), p.focus, p.path))
     conforms = dcat.conforms and not any(p.shape == COUNT_CHECK for p in problems)

@@ -121,7 +121,8 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 EXIT_CODES = {
     EXIT_OK: "done",
-    EXIT_INVALID: "the data or the shapes are invalid (a syntax error, a shape violated or not supported)",
+    EXIT_INVALID: "the data or the shapes are invalid (a syntax error, a shape violated or not supported, "
+    "a release description that breaks DCAT-AP or its counts)",
     EXIT_USAGE: "usage: an unknown command or flag, a bad setting, a missing input file or column",
     EXIT_ENGINE: "the remote SPARQL engine refused or cannot be reached",
     EXIT_SYSTEM: "a file, folder or port cannot be used (permission, disk full, port taken)",

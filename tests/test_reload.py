@@ -57,6 +57,18 @@ def test_bad_reload_keeps_the_old_release_and_a_good_one_switches(tmp_path):
         assert wait_for(lambda: "reload refused" in _stderr_so_far(process))
         assert triple_count(url) == before
 
+        b1.write_text((MINI / "data" / "passages" / "B1.ttl").read_text(encoding="utf-8"), encoding="utf-8")
+        record = project / "data" / "record.ttl"  # a date the build states: the description breaks DCAT-AP
+        record.write_text('<id/dataset/mic-global-strategy-bureau-2023> <http://purl.org/dc/terms/modified> "2026"'
+                          " .\n", encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        logged = []
+        assert wait_for(lambda: logged.append(_stderr_so_far(process)) or "reload refused" in logged[-1])
+        assert "DCAT-AP" in logged[-1] and "dct:modified" in logged[-1].replace(
+            "<http://purl.org/dc/terms/modified>", "dct:modified")
+        assert triple_count(url) == before
+        record.unlink()
+
         added = '<id/organization/mic> <http://www.w3.org/2000/01/rdf-schema#comment> "new" .\n'
         b1.write_text((MINI / "data" / "passages" / "B1.ttl").read_text(encoding="utf-8") + added, encoding="utf-8")
         process.send_signal(signal.SIGHUP)

@@ -108,6 +108,10 @@ RANGES = {
     str(SPDX.checksum): SPDX.Checksum,
     str(SPDX.algorithm): SPDX.ChecksumAlgorithm,
 }
+# What the record says of the dataset that holds for each release and for the SPARQL service too (DCAT-AP
+# recommends them of every dcat:Dataset and dcat:DataService).
+FOR_SERVICE = {str(p) for p in (DCTERMS.publisher, DCAT.contactPoint, DCAT.keyword, DCAT.theme)}
+FOR_RELEASE = FOR_SERVICE | {str(p) for p in (DCTERMS.spatial, DCTERMS.temporal, DCTERMS.license)}
 # Names DCAT-AP requires, given from a resource's rdfs:label: an agent's foaf:name, a concept's skos:prefLabel.
 NAMES = {str(FOAF.Agent): FOAF.name, str(SKOS.Concept): SKOS.prefLabel}
 
@@ -408,6 +412,11 @@ def describe_dataset(
         d.add(dataset, VOID.subset, NamedNode(linkset))
 
     title = texts.title
+    endpoint = NamedNode(iris.base + "sparql")
+    for triple in (t for t in record if t.subject == dataset):
+        for node, shared in ((current, FOR_RELEASE), (endpoint, FOR_SERVICE)):
+            if triple.predicate.value in shared:
+                d.add(node, triple.predicate, triple.object)
     d.add(current, RDF.type, _n(DCAT.Dataset))
     d.labels(current, {"ja": f"{title['ja']} リリース {version}", "en": f"{title['en']}, release {version}"},
              title=True)
@@ -418,7 +427,6 @@ def describe_dataset(
     if release.previous:
         d.add(current, DCAT.previousVersion, NamedNode(iris.release(release.previous)))
 
-    endpoint = NamedNode(iris.base + "sparql")
     d.add(endpoint, RDF.type, _n(DCAT.DataService))
     d.add(endpoint, RDF.type, _n(SD.Service))
     d.labels(endpoint, {"ja": "SPARQLエンドポイント", "en": "SPARQL endpoint"}, title=True)
@@ -431,8 +439,13 @@ def describe_dataset(
         distribution = NamedNode(distribution_iri(iris, dump.name))
         d.add(dataset, VOID.dataDump, url)
         d.add(dataset, DCAT.distribution, distribution)
+        d.add(current, DCAT.distribution, distribution)
         d.add(distribution, RDF.type, _n(DCAT.Distribution))
         d.labels(distribution, dump.title, title=True)
+        d.texts(distribution, DCTERMS.description, {
+            "ja": f"リリース {version} のファイル {dump.name}：{dump.title['ja']}。",
+            "en": f"File {dump.name} of release {version}: {dump.title['en']}.",
+        })
         d.add(distribution, DCAT.downloadURL, url)
         d.add(distribution, DCAT.accessURL, NamedNode(iris.base + "download/"))
         d.add(distribution, DCAT.mediaType, NamedNode(IANA + dump.media_type))

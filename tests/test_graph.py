@@ -494,14 +494,15 @@ def test_external_links_live_only_in_the_links_graph(dataset):
     for g in dataset.graphs():
         if g.identifier == LINKS_GRAPH:
             continue
-        for prop in (OWL.sameAs, SKOS.exactMatch, mic("corporateNumber"), mic("iso3166Alpha2"), mic("iso3166Alpha3")):
+        for prop in (OWL.sameAs, SKOS.exactMatch, mic("corporateNumber"), mic("iso3166Alpha2"), mic("iso3166Alpha3"),
+                     mic("localGovernmentCode"), mic("lawNumber")):
             assert not list(g.triples((None, prop, None))), (g.identifier, prop)
 
 
 def test_linkset_triple_counts_are_right(dataset):
     links = graph(dataset, "links")
     linksets = list(links.subjects(RDF.type, VOID.Linkset))
-    assert len(linksets) == 3
+    assert len(linksets) == 5
     for linkset in linksets:
         predicates = list(links.objects(linkset, VOID.linkPredicate))
         actual = sum(

@@ -31,6 +31,8 @@ FORMS = {
     "houjin-bangou": re.compile(r"^[1-9][0-9]{12}$"),
     "wikidata": re.compile(r"^Q[1-9][0-9]*$"),
     "iso3166": re.compile(r"^[A-Z]{2,3}$"),
+    "lg-code": re.compile(r"^[0-9]{6}$"),
+    "law-number": re.compile(r"^(明治|大正|昭和|平成|令和)[0-9]+年法律第[0-9]+号$"),
 }
 
 
@@ -52,7 +54,7 @@ def check_digit_holds(number: str) -> bool:
 def test_listing_json_names_every_linkset_with_its_files(client):
     body = client.get("/download/linksets/index.json").get_json()
     names = {entry["name"]: entry for entry in body["linksets"]}
-    assert set(names) == {"wikidata", "houjin-bangou", "iso3166"}
+    assert set(names) == {"wikidata", "houjin-bangou", "iso3166", "lg-code", "law-number"}
     wikidata = names["wikidata"]
     assert wikidata["id"] == BASE + "id/dataset/linkset-wikidata"
     assert wikidata["uri_space"] == "http://www.wikidata.org/entity/"
@@ -73,7 +75,7 @@ def test_listing_is_html_for_browsers_and_json_for_json_clients(client):
     assert 'href="/download/linksets/wikidata.ttl"' in html.get_data(as_text=True)
     data = client.get("/download/linksets/", headers={"Accept": "application/json"})
     assert data.mimetype == "application/json"
-    assert len(data.get_json()["linksets"]) == 3
+    assert len(data.get_json()["linksets"]) == 5
 
 
 def test_wikidata_linkset_is_owl_same_as_to_wikidata_entities(client):
@@ -81,7 +83,7 @@ def test_wikidata_linkset_is_owl_same_as_to_wikidata_entities(client):
     assert response.mimetype == "application/n-triples"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     triples = list(parse(response.data, format=RdfFormat.N_TRIPLES))
-    assert len(triples) == 9
+    assert len(triples) == 10
     for triple in triples:
         assert triple.subject.value.startswith(BASE + "id/")
         assert triple.predicate.value == OWL_SAME_AS

@@ -31,6 +31,8 @@ BUILD_STAGES = [  # in the order they end, with an on-disk store
     "dumps",
     "gzip",
     "checksums",
+    "counts",
+    "DCAT-AP check",
 ]
 
 

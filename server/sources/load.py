@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import logging
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 SOURCE_PART = "id/document/business-guide-2023-global-strategy-bureau"
 LINKS_DOCUMENT = "id/document/links-tsv"
 LINK_COLUMNS = ("scheme", "identifier", "full_uri", "verified", "source")
+# A Japanese law number (法律番号) as its link record's IRI writes it: 令和4年法律第93号 -> reiwa-4-93.
+LAW_NUMBER = re.compile(r"^(明治|大正|昭和|平成|令和)([0-9]+)年法律第([0-9]+)号$")
+ERAS = {"明治": "meiji", "大正": "taisho", "昭和": "showa", "平成": "heisei", "令和": "reiwa"}
 # The passages.tsv section of a photo or figure caption: captions stand between paragraphs, under no heading.
 CAPTION_SECTION = "caption"
 
@@ -192,7 +196,7 @@ def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -
             log.info("links.tsv line %s is not verified: left out", row.get("line", "?"))
             continue
         scheme, identifier = row["scheme"].strip(), row["identifier"].strip()
-        record = NamedNode(iris.resource("link", f"{scheme}-{identifier}".lower()))
+        record = NamedNode(iris.resource("link", f"{scheme}-{link_slug(identifier, row)}"))
         statements = [
             (NamedNode(iris.term("identifierScheme")), Literal(scheme)),
             (NamedNode(iris.term("identifierValue")), Literal(identifier)),
@@ -205,6 +209,25 @@ def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -
         for predicate, value in statements:
             yield Quad(record, predicate, value, graph)
 
+
+
+def link_slug(identifier: str, row: dict[str, str]) -> str:
+    """The identifier as the last part of its link record's IRI: lower case ASCII.
+
+    >>> link_slug("Q17", {}), link_slug("令和4年法律第93号", {})
+    ('q17', 'reiwa-4-93')
+
+    :raises SourceSyntaxError: naming the file's line if the identifier has no ASCII form.
+    """
+    law = LAW_NUMBER.match(identifier)
+    if law:
+        return f"{ERAS[law[1]]}-{law[2]}-{law[3]}"
+    if not identifier.isascii():
+        raise SourceSyntaxError(
+            f"links.tsv:{row.get('line', '?')}: no IRI for identifier {identifier!r}: only ASCII identifiers "
+            "and law numbers (令和4年法律第93号) have one"
+        )
+    return identifier.lower()
 
 # The project's tab-separated files: how each is read, and the quads its rows make.
 TABLES = {PASSAGES: (read_passages, passage_quads), LINKS: (read_links, link_quads)}

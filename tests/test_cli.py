@@ -268,16 +268,26 @@ def test_engine_profile_setting_names_the_profiles_the_engine_knows(capsys):
     assert "one of auto, sparql11, oxigraph, virtuoso" in capsys.readouterr().err
 
 
-def test_a_verified_link_without_its_source_names_the_file_and_line(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "column, value, expected",
+    [
+        (-1, "", "links.tsv:3: a verified link needs a source"),
+        (3, "群馬県", "links.tsv:3: the identifier '群馬県' has no IRI form"),
+    ],
+    ids=["no source", "identifier with no IRI form"],
+)
+def test_a_bad_verified_link_names_the_file_and_line(tmp_path, capsys, column, value, expected):
     project = copy_bundled_project(tmp_path)
     tsv = project / "links" / "links.tsv"
     lines = tsv.read_text(encoding="utf-8").splitlines()
-    lines[2] = "\t".join(lines[2].split("\t")[:-1] + [""])  # the row on line 3 loses its source
+    cells = lines[2].split("\t")
+    cells[column] = value  # the row on line 3
+    lines[2] = "\t".join(cells)
     tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code = main(["validate", "--root", str(project), "--build-dir", str(tmp_path / "b")], {})
     err = capsys.readouterr().err
     assert code == EXIT_INVALID
-    assert "links.tsv:3: a verified link needs a source" in err
+    assert expected in err
 
 
 PUBLICATION_RULES = {  # broken fixture -> words of the message `validate` must print

@@ -161,7 +161,7 @@ def read_links(path: Path) -> list[dict[str, str]]:
     """The rows of links.tsv, each with its line number under ``line``.
 
     :raises SourceSyntaxError: naming the file and line of a row without scheme, identifier or source,
-        or the file if a column is missing.
+        or with an identifier that has no IRI form (``link_slug``), or the file if a column is missing.
     """
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -173,6 +173,11 @@ def read_links(path: Path) -> list[dict[str, str]]:
         empty = [column for column in ("scheme", "identifier", "source") if not (row.get(column) or "").strip()]
         if empty:
             raise SourceSyntaxError(f"{path}:{row['line']}: a verified link needs a {' and a '.join(empty)}")
+        if link_slug(row["identifier"].strip()) is None:
+            raise SourceSyntaxError(
+                f"{path}:{row['line']}: the identifier {row['identifier'].strip()!r} has no IRI form: only ASCII "
+                "identifiers and law numbers (令和4年法律第93号) have one"
+            )
     return rows
 
 
@@ -196,7 +201,7 @@ def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -
             log.info("links.tsv line %s is not verified: left out", row.get("line", "?"))
             continue
         scheme, identifier = row["scheme"].strip(), row["identifier"].strip()
-        record = NamedNode(iris.resource("link", f"{scheme}-{link_slug(identifier, row)}"))
+        record = NamedNode(iris.resource("link", f"{scheme}-{link_slug(identifier)}"))
         statements = [
             (NamedNode(iris.term("identifierScheme")), Literal(scheme)),
             (NamedNode(iris.term("identifierValue")), Literal(identifier)),
@@ -211,23 +216,16 @@ def link_quads(rows: list[dict[str, str]], graph: NamedNode, *, base_iri: str) -
 
 
 
-def link_slug(identifier: str, row: dict[str, str]) -> str:
-    """The identifier as the last part of its link record's IRI: lower case ASCII.
+def link_slug(identifier: str) -> str | None:
+    """The identifier as the last part of its link record's IRI (lower case ASCII), or None if it has none.
 
-    >>> link_slug("Q17", {}), link_slug("令和4年法律第93号", {})
-    ('q17', 'reiwa-4-93')
-
-    :raises SourceSyntaxError: naming the file's line if the identifier has no ASCII form.
+    >>> link_slug("Q17"), link_slug("令和4年法律第93号"), link_slug("群馬県")
+    ('q17', 'reiwa-4-93', None)
     """
     law = LAW_NUMBER.match(identifier)
     if law:
         return f"{ERAS[law[1]]}-{law[2]}-{law[3]}"
-    if not identifier.isascii():
-        raise SourceSyntaxError(
-            f"links.tsv:{row.get('line', '?')}: no IRI for identifier {identifier!r}: only ASCII identifiers "
-            "and law numbers (令和4年法律第93号) have one"
-        )
-    return identifier.lower()
+    return identifier.lower() if identifier.isascii() else None
 
 # The project's tab-separated files: how each is read, and the quads its rows make.
 TABLES = {PASSAGES: (read_passages, passage_quads), LINKS: (read_links, link_quads)}

@@ -6,6 +6,8 @@ Flask, so query workers can raise them.
 
 from __future__ import annotations
 
+import re
+
 
 class PublisherError(Exception):
     """A user-facing failure; `status` is its HTTP status, `headers` any it must carry."""
@@ -32,6 +34,36 @@ class MissingQuery(BadRequest):
 
 class BadQuery(BadRequest):
     """The query is not valid SPARQL (the engine's message says where)."""
+
+
+class QueryTooDeep(BadQuery):
+    """The query nests brackets deeper than the endpoint accepts."""
+
+
+class UpdateAsQuery(BadQuery):
+    """SPARQL Update text sent as a query (400: a query it is not; 403 is for updates sent as updates)."""
+
+
+_PARSER_MESSAGE = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+class QuerySyntaxError(BadQuery):
+    """The query does not parse. `line` and `column` (from 1, in characters) say where the parser
+    stopped, when its message tells; `detail` is what it says there (such as "expected one of ...").
+
+    >>> error = QuerySyntaxError("error at 3:11: expected one of ABS, AVG")
+    >>> error.line, error.column, error.detail
+    (3, 11, 'expected one of ABS, AVG')
+    >>> error.message
+    'The query is not valid SPARQL: error at 3:11: expected one of ABS, AVG'
+    """
+
+    def __init__(self, parser_message: str):
+        super().__init__(f"The query is not valid SPARQL: {parser_message}")
+        where = _PARSER_MESSAGE.match(parser_message)
+        self.line = int(where.group(1)) if where else None
+        self.column = int(where.group(2)) if where else None
+        self.detail = where.group(3) if where else parser_message
 
 
 class Refused(PublisherError):

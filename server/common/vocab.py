@@ -16,6 +16,7 @@ Every IRI of ours is ``base_iri`` + a relative path:
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pyoxigraph import Literal
@@ -154,3 +155,19 @@ def _starts_some(ordered: list[str], start: str) -> bool:
     """
     at = bisect_left(ordered, start)
     return at < len(ordered) and ordered[at].startswith(start)
+
+
+def compact(iri: str, prefixes: Mapping[str, str]) -> str:
+    """`iri` as a prefixed name where one reads cleanly, else the IRI.
+
+    >>> compact("http://www.w3.org/2000/01/rdf-schema#label", {"rdfs": "http://www.w3.org/2000/01/rdf-schema#"})
+    'rdfs:label'
+    >>> compact("https://x.org/id/a/b", {"id": "https://x.org/id/"})
+    'https://x.org/id/a/b'
+    """
+    best = ""
+    for name, namespace in prefixes.items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and local and "/" not in local and "#" not in local and len(namespace) > len(best):
+            best = name + ":" + local
+    return best or iri

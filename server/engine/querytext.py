@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 
-from server.common.errors import BadQuery
+from server.common.errors import QueryTooDeep
 from server.common.errors import ServiceRefused
+from server.common.errors import UpdateAsQuery
 
 READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 
@@ -76,6 +77,12 @@ def tokens(text: str):
     >>> list(tokens('SELECT * { ?s <http://e/p> "{" }'))
     [('word', 'SELECT'), ('word', '*'), ('open', '{'), ('word', '?s'), ('iri', 'http://e/p'), ('close', '}')]
     """
+    for kind, token, _ in spans(text):
+        yield kind, token
+
+
+def spans(text: str):
+    """Like `tokens`, with where each token ends: (kind, text, end), `end` the index just after it."""
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -96,10 +103,10 @@ def tokens(text: str):
                 j += 1
             i = j + len(quote)
         elif c in "({[":
-            yield "open", c
+            yield "open", c, i + 1
             i += 1
         elif c in ")}]":
-            yield "close", c
+            yield "close", c, i + 1
             i += 1
         else:
             if c == "<":
@@ -107,13 +114,13 @@ def tokens(text: str):
                 while j < n and text[j] not in "<>\"{}|^`\\ \t\r\n":
                     j += 1
                 if j < n and text[j] == ">":  # an IRI reference, not a less-than
-                    yield "iri", text[i + 1 : j]
+                    yield "iri", text[i + 1 : j], j + 1
                     i = j + 1
                     continue
             j = i + 1
             while j < n and not text[j].isspace() and text[j] not in "(){}[]\"'#<,;":
                 j += 1
-            yield "word", text[i:j]
+            yield "word", text[i:j], j
             i = j
 
 
@@ -170,6 +177,38 @@ def iris_in_schemes(text: str, schemes: tuple[str, ...]) -> list[str]:
     return [value for kind, value in tokens(text) if kind == "iri" and value.lower().startswith(lowered)]
 
 
+def where_group(text: str) -> int | None:
+    """The index just after the ``{`` that opens the query's WHERE group, or None if there is none.
+
+    That is the first ``{`` outside all brackets after the query form (SELECT, ASK, DESCRIBE), or after
+    the WHERE of a CONSTRUCT (whose first group is its template).
+
+    >>> q = 'PREFIX e: <http://e/> CONSTRUCT { ?s e:p "}" } WHERE { ?s ?p ?o }'
+    >>> q[where_group(q):]
+    ' ?s ?p ?o }'
+    >>> where_group("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    25
+    >>> where_group("# SELECT {\\nBASE <x>") is None
+    True
+    """
+    depth = 0
+    form = None
+    after_where = False
+    for kind, token, end in spans(text):
+        if kind == "word" and depth == 0:
+            word = token.upper()
+            if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                form = word
+            after_where = after_where or word == "WHERE"
+        elif kind == "open":
+            if token == "{" and depth == 0 and form is not None and (after_where or form != "CONSTRUCT"):
+                return end
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+    return None
+
+
 def nesting_depth(text: str) -> int:
     """The deepest nesting of (), {} and [] in SPARQL text, outside strings, IRIs and comments.
 
@@ -222,10 +261,10 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str] =
     server.common.errors.ServiceRefused: This endpoint does not send queries to other endpoints (SERVICE <http://a/sparql>)...
     """
     if is_update(text):
-        raise BadQuery(f"{READ_ONLY} The text sent as a query is an update.")
+        raise UpdateAsQuery(f"{READ_ONLY} The text sent as a query is an update.")
     depth = nesting_depth(text)
     if depth > max_depth:
-        raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
+        raise QueryTooDeep(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
     refused = [target for target in service_targets(text) if target not in allowed_services]
     if refused:
         named = ", ".join(f"<{target}>" if target else "a variable or prefixed name" for target in refused)

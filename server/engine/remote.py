@@ -37,6 +37,7 @@ from server.common.errors import BadQuery
 from server.common.errors import EngineTimedOut
 from server.common.errors import EngineUnavailable
 from server.common.errors import QueryFailed
+from server.common.errors import QuerySyntaxError
 from server.common.errors import Refused
 from server.common.errors import ResultTooLarge
 from server.engine.answers import QueryAnswer
@@ -273,7 +274,7 @@ def _form(text: str, prefixes: dict | None, base_iri: str | None = None) -> type
     try:
         return type(Store().query(text, prefixes=prefixes or None, base_iri=base_iri))
     except SyntaxError as exc:
-        raise BadQuery(f"The query is not valid SPARQL: {exc}") from None
+        raise QuerySyntaxError(str(exc)) from None
     except (RuntimeError, ValueError) as exc:
         raise QueryFailed(f"The query engine failed: {type(exc).__name__}: {exc}") from None
 

@@ -53,7 +53,8 @@ def write_boolean(name: str, value: bool) -> bytes:
     return (b"true" if value else b"false") + b"\n"
 
 
-def _json_term(term) -> dict:
+def json_term(term) -> dict:
+    """A term as SPARQL JSON results write it: {"type": "uri" | "bnode" | "literal" | "triple", "value": ...}."""
     if isinstance(term, NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, BlankNode):
@@ -69,9 +70,9 @@ def _json_term(term) -> dict:
         return {
             "type": "triple",
             "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
+                "subject": json_term(term.subject),
+                "predicate": json_term(term.predicate),
+                "object": json_term(term.object),
             },
         }
     raise TypeError(f"not an RDF term: {term!r}")
@@ -81,7 +82,7 @@ def _write_json(names: list[str], rows: Sequence[Row], truncated: bool) -> bytes
     head: dict = {"vars": names}
     if truncated:
         head["link"] = [TRUNCATED_LINK]
-    bindings = [{name: _json_term(value) for name, value in row.items() if value is not None} for row in rows]
+    bindings = [{name: json_term(value) for name, value in row.items() if value is not None} for row in rows]
     document: dict = {"head": head, "results": {"bindings": bindings}}
     if truncated:
         document["truncated"] = True

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from server.common.errors import BadQuery
 from server.common.errors import BadRequest
 from server.common.errors import PublisherError
+from server.common.errors import QuerySyntaxError
 from server.common.errors import QueryTimedOut
+from server.common.errors import QueryTooDeep
 from server.common.errors import ServiceBusy
 from server.engine.answers import QueryAnswer
 from server.engine.answers import QueryJob
@@ -264,7 +265,7 @@ def check_job(job: QueryJob, *, max_depth: int) -> None:
     checked in front), or naming a graph by a relative IRI."""
     depth = nesting_depth(job.query)
     if depth > max_depth:
-        raise BadQuery(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
+        raise QueryTooDeep(f"The query nests brackets {depth} levels deep; this endpoint accepts at most {max_depth}.")
     for iri in job.default_graphs + job.named_graphs:
         if not _is_absolute_iri(iri):
             raise BadRequest(f"The graph IRI <{iri}> is not an absolute IRI.")
@@ -278,7 +279,7 @@ def answer_of(message: tuple) -> QueryAnswer:
     if status == "refused":
         raise message[1]
     if status == "syntax":
-        raise BadQuery(f"The query is not valid SPARQL: {message[1]}")
+        raise QuerySyntaxError(message[1])
     raise QueryCrashed(f"The query engine failed: {message[1]}")
 
 

@@ -1,6 +1,7 @@
 """The competency queries in queries/ return the answers the text gives.
 
-Each queries/{name}.rq has a `# title_ja:` and `# title_en:` header and uses relative IRIs
+Each queries/{name}.rq has a `# title_ja:` and `# title_en:` header (and may declare parameters with
+`# param:`, run here at their defaults, as server/web/gallery.py binds them) and uses relative IRIs
 (`PREFIX mic: <ontology/>`, `<id/...>`) that resolve against the base IRI it is run with.
 queries/{name}.expected.json holds the expected rows (values as strings; an unbound variable is absent),
 written from the source text. Rows are compared in order when the query has ORDER BY, else as a set.
@@ -16,6 +17,7 @@ import pytest
 
 from server.builder.pipeline import load_dataset
 from server.common.config import Config
+from server.web.gallery import read_example
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -55,7 +57,7 @@ def test_there_are_competency_queries_for_the_issue_questions():
 @pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
 def test_competency_query_answers(query, store_and_base):
     store, base = store_and_base
-    text = query.read_text(encoding="utf-8")
+    text = read_example(query, base).runnable
     expected = json.loads(query.with_suffix(".expected.json").read_text(encoding="utf-8"))
     # Answers that are our own IRIs would depend on the base; the expected files hold none.
     assert not any(str(v).startswith("https://mic-ict.example.org/") for row in expected for v in row.values())

@@ -656,14 +656,15 @@ def test_format_html_shows_select_results_as_a_table(client):
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     labels = json.loads(get(client, f"SELECT ?label WHERE {{ <{MEETING}> rdfs:label ?label }}").data)
-    assert "<th>?label</th>" in html
+    assert '>?label</a></th>' in html
     for row in labels["results"]["bindings"]:
         assert row["label"]["value"].replace("'", "&#39;") in html
 
 
-def test_format_html_shows_construct_results_as_turtle(client):
+def test_format_html_shows_construct_results_as_triples_and_a_graph(client):
     html = get(client, f"CONSTRUCT WHERE {{ <{MEETING}> a ?type }}", format="html").get_data(as_text=True)
-    assert "<pre>" in html and MEETING in html
+    assert '>?subject</a></th>' in html and f'title="{MEETING}"' in html
+    assert 'id="graph-data"' in html
 
 
 def test_error_for_browser_is_an_html_page(client):

@@ -1,4 +1,4 @@
-"""Blueprint for /api/search: find resources by name, as the pages' search box does.
+"""Blueprint for /api/search (find resources by name, as the pages' search box does) and /api/vocabulary.
 
 ``GET /api/search?q=NAME[&lang=ja|en][&type=CLASS][&limit=N]``
 
@@ -30,6 +30,17 @@ shape is stable::
 ``match`` whether the match is certain (see search.is_certain).
 Errors: no ``q``, a bad ``limit`` or an unknown ``type``: 400 with
 ``{"error": ..., "status": 400}``.
+
+``GET /api/vocabulary``: the classes and properties of the data (those the
+ontology declares and those our resources use), for the workbench's
+completion::
+
+    {"classes": [{"id": "http://www.w3.org/ns/org#Organization", "name": "org:Organization",
+                  "labels": {"ja": "組織", "en": "Organization"}}, ...],
+     "properties": [...]}
+
+``name`` is the prefixed name with the endpoint's predefined prefixes, or
+null when none reads cleanly (then a query writes ``<id>``).
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ from flask import request
 
 from server.common.config import Config
 from server.common.errors import BadRequest
+from server.common.vocab import compact
 from server.engine.serving import Releases
 from server.linking.search import MAX_NAME_CHARS
 from server.linking.search import Indexes
@@ -99,6 +111,23 @@ def make_blueprint(releases: Releases, indexes: Indexes, config: Config) -> Blue
                 }
             )
         return jsonify({"query": query, "results": results})
+
+    @blueprint.get("/api/vocabulary")
+    def vocabulary():
+        index = indexes.current()
+        prefixes = index.iris.prefixes()
+
+        def terms(matcher) -> list[dict]:
+            found = []
+            for iri, entry in sorted(matcher.entries.items()):
+                name = compact(iri, prefixes)
+                labels = {code: entry.labels[code] for code in LANGUAGES if code in entry.labels}
+                found.append({"id": iri, "name": name if name != iri else None, "labels": labels})
+            return found
+
+        response = jsonify({"classes": terms(index.classes), "properties": terms(index.properties)})
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
 
     return blueprint
 

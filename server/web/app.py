@@ -8,6 +8,7 @@ from server.common.config import Config
 from server.engine.serving import Releases
 from server.linking.search import Indexes
 from server.web import api
+from server.web import canned
 from server.web import downloads
 from server.web import errors
 from server.web import headers
@@ -31,11 +32,13 @@ def create_app(config: Config, releases: Releases) -> Flask:
     headers.install(app)
     app.register_blueprint(i18n.make_blueprint(config))
     app.register_blueprint(home.make_blueprint(releases, config))
-    app.register_blueprint(sparql.make_blueprint(releases, config))
+    indexes = Indexes(releases)
+    answering = sparql.Answering(releases, config, indexes)
+    app.register_blueprint(sparql.make_blueprint(answering))
+    app.register_blueprint(canned.make_blueprint(answering))
     app.register_blueprint(downloads.make_blueprint(releases, config))
     app.register_blueprint(void.make_blueprint(releases, config))
     app.register_blueprint(resources.make_blueprint(releases, config))
-    indexes = Indexes(releases)
     app.register_blueprint(reconcile.make_blueprint(releases, indexes, config))
     app.register_blueprint(api.make_blueprint(releases, indexes, config))
     app.register_blueprint(pages.make_blueprint(releases, indexes, config))

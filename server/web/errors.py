@@ -25,7 +25,9 @@ def _wants(kind: str) -> bool:
     if path.endswith(".html"):
         return False
     if kind == "json":
-        return path.endswith((".json", ".jsonld")) or path.startswith(("/sparql", "/api", "/reconcile")) and (
+        return path.endswith((".json", ".jsonld")) or path.startswith(
+            ("/sparql", "/queries/", "/api", "/reconcile")
+        ) and (
             "json" in accept or "html" not in accept
         )
     if kind == "text":

@@ -11,9 +11,6 @@
 
 Both read only the store of the release being served; what they compute
 from it is kept until the release changes (`PerRelease`).
-
-It also hands the workbench its example queries (`server.gallery`), read once
-when the app is made, through ``app.extensions["examples"]``.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from server.engine.serving import Releases
 from server.engine.serving import Served
 from server.linking.search import Indexes
 from server.release.release import Release
-from server.web.gallery import load_examples
 from server.web.i18n import choose_language
 from server.web.i18n import pick
 from server.web.urls import href_of
@@ -133,11 +129,6 @@ def make_blueprint(releases: Releases, indexes: Indexes, config: Config) -> Blue
     """Blueprint "pages": /search and /timeline; `indexes` gives the current release's search index."""
     blueprint = Blueprint("pages", __name__)
     dated = PerRelease(find_dated)
-    examples = load_examples(config.root / "queries", config.base_iri)
-
-    @blueprint.record_once
-    def _share_examples(state) -> None:
-        state.app.extensions["examples"] = examples
 
     @blueprint.get("/search")
     def search():

@@ -4,6 +4,17 @@ The description names the endpoint, the query language, every result format,
 the default graph (``sd:UnionDefaultGraph`` only when it is the union of all
 graphs) and each named graph with its size, the prefixes a query may use
 undeclared, and the limits this endpoint enforces.
+
+It also lists the canned queries (server/web/canned.py), as the SPARQL
+examples of the SIB Swiss Institute of Bioinformatics and others do: each one's
+URL is a ``sh:SPARQLSelectExecutable`` (``…AskExecutable``,
+``…ConstructExecutable``; a DESCRIBE query only ``sh:SPARQLExecutable``) with
+its question as ``rdfs:label`` in Japanese and English, its text (parameters at
+their defaults) as ``sh:select`` (``sh:ask``, ``sh:construct``; DESCRIBE:
+``schema:text``) and ``schema:target`` the endpoint; each parameter is an
+``sh:parameter`` as SHACL's SPARQL-based functions declare theirs: an
+``sh:path`` whose local name is the variable, with ``sh:datatype`` (or
+``sh:nodeKind sh:IRI``) and ``sh:defaultValue``.
 """
 
 from __future__ import annotations
@@ -22,11 +33,14 @@ from server.common.negotiate import RDF_OFFERS
 from server.common.negotiate import RESULTS_OFFERS
 from server.common.vocab import RDF
 from server.common.vocab import RDFS
+from server.common.vocab import SCHEMA
 from server.common.vocab import SD
 from server.common.vocab import SH
 from server.common.vocab import VOID
 from server.common.vocab import XSD
 from server.common.vocab import Iris
+from server.engine.querytext import first_keyword
+from server.web.gallery import Example
 
 FORMATS = "http://www.w3.org/ns/formats/"
 ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
@@ -42,6 +56,7 @@ class ServiceFacts:
     :ivar default_triples: distinct triples in the default graph.
     :ivar graphs: each named graph's IRI and its number of triples.
     :ivar union_default_graph: whether the default graph is the union of all graphs (else the stored one).
+    :ivar queries: the canned queries, each with its URL.
     """
 
     endpoint: str
@@ -50,6 +65,7 @@ class ServiceFacts:
     prefixes: dict[str, str]
     limits: dict[str, int | float]
     union_default_graph: bool = True
+    queries: tuple[tuple[str, Example], ...] = ()
 
     @property
     def max_query_bytes(self) -> int:
@@ -150,6 +166,52 @@ def describe_service(facts: ServiceFacts, iris: Iris) -> list[Triple]:
             Triple(declaration, _iri(SH.prefix), Literal(prefix)),
             Triple(declaration, _iri(SH.namespace), Literal(namespace, datatype=_iri(XSD.anyURI))),
         ]
+    for url, example in facts.queries:
+        triples += describe_query(url, example, endpoint=facts.endpoint)
+    return triples
+
+
+# The SHACL class and text property of each query form (DESCRIBE has none of its own).
+EXECUTABLES = {
+    "SELECT": ("SPARQLSelectExecutable", SH.select),
+    "ASK": ("SPARQLAskExecutable", SH.ask),
+    "CONSTRUCT": ("SPARQLConstructExecutable", SH.construct),
+}
+
+
+def describe_query(url: str, example: Example, *, endpoint: str) -> list[Triple]:
+    """A canned query as triples: what it is, its question in each language, its text and its parameters.
+
+    >>> from server.web.gallery import Parameter
+    >>> example = Example("q", {"en": "What?"}, "SELECT ?x { }", (Parameter("x", "integer", "1"),), runnable="…")
+    >>> triples = describe_query("http://h/queries/q", example, endpoint="http://h/sparql")
+    >>> sorted(t.predicate.value.rsplit("#", 1)[-1] for t in triples if t.subject == NamedNode("http://h/queries/q"))
+    ['label', 'parameter', 'select', 'target', 'type', 'type']
+    """
+    query = NamedNode(url)
+    kind, text_property = EXECUTABLES.get(first_keyword(example.text), (None, SCHEMA.text))
+    triples = [Triple(query, _iri(RDF.type), _iri(SH.SPARQLExecutable))]
+    if kind is not None:
+        triples.append(Triple(query, _iri(RDF.type), _iri(SH[kind])))
+    for lang, title in example.titles.items():
+        triples.append(Triple(query, _iri(RDFS.label), Literal(title, language=lang)))
+    triples += [
+        Triple(query, _iri(text_property), Literal(example.runnable)),
+        Triple(query, _iri(SCHEMA.target), NamedNode(endpoint)),
+    ]
+    for parameter in example.params:
+        node = BlankNode()
+        default = parameter.term(parameter.default, example.base_iri)
+        triples += [
+            Triple(query, _iri(SH.parameter), node),
+            Triple(node, _iri(SH.path), NamedNode(f"{url}#{parameter.name}")),
+            Triple(node, _iri(SH.name), Literal(parameter.name)),
+            Triple(node, _iri(SH.defaultValue), default),
+        ]
+        if parameter.type == "iri":
+            triples.append(Triple(node, _iri(SH.nodeKind), _iri(SH.IRI)))
+        else:
+            triples.append(Triple(node, _iri(SH.datatype), _iri(XSD[parameter.type])))
     return triples
 
 

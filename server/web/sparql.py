@@ -16,7 +16,6 @@ release's engine (`engine.Engine.run`): worker processes, or a remote endpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -51,12 +50,19 @@ from server.engine.querytext import READ_ONLY
 from server.engine.querytext import check_query
 from server.engine.serving import Engine
 from server.engine.serving import Releases
+from server.engine.serving import Served
+from server.linking.search import Indexes
 from server.sources.store import count_triples
+from server.web.gallery import load_examples
+from server.web.i18n import choose_language
 from server.web.service import RESULT_OFFERS
 from server.web.service import ServiceFacts
 from server.web.service import describe_service
 from server.web.service import service_limits
+from server.web.table import LabelOf
+from server.web.table import View
 from server.web.urls import public_url
+from server.web.workbench import answer_rows
 from server.web.workbench import render_workbench
 
 log = logging.getLogger(__name__)
@@ -95,59 +101,67 @@ class ProtocolRequest:
     format_name: str | None = None
 
 
-def make_blueprint(releases: Releases, config: Config) -> Blueprint:
-    """The /sparql endpoint (`sparql.endpoint`) over `releases.current`."""
-    blueprint = Blueprint("sparql", __name__)
-    counted: list = [None, None]  # [release, count_triples(engine)], counted once per release
-    answers = answer_cache(max_bytes=int(config.answer_cache_mb * 2**20))
+class Answering:
+    """What /sparql and the canned queries (canned.py) share: the release being served and its service
+    facts, the checks and caps of every client query, the answer cache, and the answer as a response
+    (with its ETag, caching and truncation headers) or as rows for the HTML view."""
 
-    def triple_counts(release, engine) -> tuple[int, dict[str, int]]:
-        if counted[0] is not release:
-            counted[:] = [release, count_triples(engine, union=config.union_default_graph)]
-        return counted[1]
+    def __init__(self, releases: Releases, config: Config, indexes: Indexes):
+        self.releases = releases
+        self.config = config
+        self.indexes = indexes
+        self.answers = answer_cache(max_bytes=int(config.answer_cache_mb * 2**20))
+        self._counted: list = [None, None]  # [release, count_triples(engine)], counted once per release
+        self.examples = load_examples(config.root / "queries", config.base_iri)
 
-    def service_facts(release, engine) -> ServiceFacts:
-        default_triples, graphs = triple_counts(release, engine)
-        endpoint_url = public_url(url_for("sparql.endpoint"))
+    def facts(self, served: Served) -> ServiceFacts:
+        release, engine = served
+        if self._counted[0] is not release:
+            self._counted[:] = [release, count_triples(engine, union=self.config.union_default_graph)]
+        default_triples, graphs = self._counted[1]
         return ServiceFacts(
-            endpoint_url, default_triples, graphs, release.iris.prefixes(), service_limits(config),
-            union_default_graph=config.union_default_graph,
+            public_url(url_for("sparql.endpoint")), default_triples, graphs, release.iris.prefixes(),
+            service_limits(self.config), union_default_graph=self.config.union_default_graph,
+            queries=tuple((public_url(url_for("canned.run", name=e.slug)), e) for e in self.examples),
         )
 
-    @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
-    def endpoint():
-        if request.method == "OPTIONS":
-            preflight = Response(status=204, headers=CORS_PREFLIGHT)
-            del preflight.headers["Content-Type"]
-            return preflight
-        release, engine = releases.current
-        protocol = read_protocol_request(max_query_bytes=config.max_query_bytes)
-        if protocol.query is None:
-            return describe(service_facts(release, engine), release.iris, format_name=protocol.format_name)
-        results_offer, graph_offer, as_html = negotiate_answer(request.headers.get("Accept"), protocol.format_name)
-        job = QueryJob(
-            query=protocol.query,
+    def job(
+        self, served: Served, query: str, results_offer: Offer | None, graph_offer: Offer | None,
+        default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = (),
+    ) -> QueryJob:
+        """A job for `query` within this endpoint's caps; relative IRIs resolve against the URL asked."""
+        return QueryJob(
+            query=query,
             results_media_type=results_offer.media_type if results_offer else None,
             graph_media_type=graph_offer.media_type if graph_offer else None,
-            prefixes=release.iris.prefixes(),
-            default_graphs=protocol.default_graphs,
-            named_graphs=protocol.named_graphs,
-            max_rows=config.max_results,
-            max_bytes=config.max_result_bytes,
+            prefixes=served.release.iris.prefixes(),
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            max_rows=self.config.max_results,
+            max_bytes=self.config.max_result_bytes,
             base_iri=request.base_url,
         )
-        check_query(job.query, max_depth=config.max_query_depth, allowed_services=config.allowed_services)
+
+    def _tag(self, served: Served, job: QueryJob) -> str | None:
         # Only an embedded store's answers are fixed for a release; a remote engine's data can change under us.
-        tag = answer_tag(release.version, job) if engine.fixed_data else None
+        return answer_tag(served.release.version, job) if served.engine.fixed_data else None
+
+    def answer(self, served: Served, job: QueryJob) -> QueryAnswer:
+        """The answer to `job`, checked first (updates, depth, SERVICE), from the cache or the engine."""
+        check_query(job.query, max_depth=self.config.max_query_depth, allowed_services=self.config.allowed_services)
+        return logged_answer(served.engine, job, self.answers, self._tag(served, job))[0]
+
+    def respond(self, served: Served, job: QueryJob) -> Response:
+        """The answer to `job` in its format: 304 when the client has it, else the body with its headers."""
+        check_query(job.query, max_depth=self.config.max_query_depth, allowed_services=self.config.allowed_services)
+        tag = self._tag(served, job)
         readable = request.method in ("GET", "HEAD")  # answers HTTP caches may keep and revalidate
-        if tag is not None and not as_html and readable and request.if_none_match.contains_weak(tag):
+        if tag is not None and readable and request.if_none_match.contains_weak(tag):
             not_modified = Response(status=304)
             not_modified.set_etag(tag, weak=True)
             not_modified.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
             return not_modified
-        answer, cache_state = logged_answer(engine, job, answers, tag)
-        if as_html:
-            return render_page(service_facts(release, engine), query=job.query, results=html_results(answer))
+        answer, cache_state = logged_answer(served.engine, job, self.answers, tag)
         offer = next(offer for offer in RESULT_OFFERS if offer.media_type == answer.media_type)
         headers = {"Content-Disposition": f'inline; filename="results.{offer.suffix}"'}
         if answer.truncated:
@@ -160,6 +174,40 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
                 response.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
         return response
 
+    def label_of(self, lang: str) -> LabelOf:
+        """The label in `lang` of an IRI the search index knows (a resource, class or property), else None."""
+        index = self.indexes.current()
+
+        def label(iri: str) -> str | None:
+            found = index.label(iri, lang)
+            return None if found == iri else found
+
+        return label
+
+
+def make_blueprint(answering: Answering) -> Blueprint:
+    """The /sparql endpoint (`sparql.endpoint`) over the release being served."""
+    blueprint = Blueprint("sparql", __name__)
+    config = answering.config
+
+    @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+    def endpoint():
+        if request.method == "OPTIONS":
+            preflight = Response(status=204, headers=CORS_PREFLIGHT)
+            del preflight.headers["Content-Type"]
+            return preflight
+        served = answering.releases.current
+        protocol = read_protocol_request(max_query_bytes=config.max_query_bytes)
+        if protocol.query is None:
+            return describe(answering, served, format_name=protocol.format_name)
+        results_offer, graph_offer, as_html = negotiate_answer(request.headers.get("Accept"), protocol.format_name)
+        job = answering.job(
+            served, protocol.query, results_offer, graph_offer, protocol.default_graphs, protocol.named_graphs
+        )
+        if as_html:
+            return workbench_page(answering, served, job)
+        return answering.respond(served, job)
+
     @blueprint.after_request
     def add_cors_and_vary(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
@@ -167,6 +215,22 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         return response
 
     return blueprint
+
+
+def workbench_page(answering: Answering, served: Served, job: QueryJob) -> Response:
+    """The workbench with the answer to `job`, or with the error that stopped it (in the page, with its status)."""
+    facts = answering.facts(served)
+    try:
+        view = View.read(request.args)
+        results = answer_rows(answering.answer(served, job))
+        label_of = answering.label_of(choose_language())
+        html = render_workbench(
+            facts, answering.examples, query=job.query, results=results, view=view, label_of=label_of
+        )
+    except PublisherError as exc:
+        html = render_workbench(facts, answering.examples, query=job.query, error=exc)
+        return Response(html, status=exc.status, headers=exc.headers, content_type=HTML_OFFER.content_type)
+    return Response(html, content_type=HTML_OFFER.content_type)
 
 
 def read_protocol_request(*, max_query_bytes: int) -> ProtocolRequest:
@@ -320,18 +384,8 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def html_results(answer: QueryAnswer) -> dict:
-    """What the HTML view shows: a table of SPARQL JSON bindings, a boolean, or Turtle text."""
-    if answer.kind == "triples":
-        return {"kind": "triples", "text": answer.body.decode("utf-8")}
-    data = json.loads(answer.body)
-    if answer.kind == "boolean":
-        return {"kind": "boolean", "boolean": data["boolean"]}
-    return {"kind": "solutions", "variables": data["head"]["vars"], "rows": data["results"]["bindings"]}
-
-
-def describe(facts: ServiceFacts, iris, *, format_name: str | None) -> Response:
-    """The service description in the format asked for, or the HTML page.
+def describe(answering: Answering, served: Served, *, format_name: str | None) -> Response:
+    """The service description in the format asked for, or the HTML page (the workbench, with an example).
 
     :raises NotAcceptable: if none of Turtle, N-Triples, RDF/XML, JSON-LD or HTML is acceptable.
     """
@@ -339,14 +393,11 @@ def describe(facts: ServiceFacts, iris, *, format_name: str | None) -> Response:
     offer = choose(DESCRIPTION_OFFERS, accept=request.headers.get("Accept"), name=name)
     if offer is None:
         raise NotAcceptable(not_acceptable_message(DESCRIPTION_OFFERS, "the service description"))
+    facts = answering.facts(served)
     if offer is HTML_OFFER:
-        return render_page(facts, query=EXAMPLE_QUERY, results=None)
-    prefixes = {name: iri for name, iri in facts.prefixes.items() if name in ("sd", "void", "rdfs", "sh", "xsd", "mic")}
-    body = serialize(describe_service(facts, iris), format=offer.format, prefixes=prefixes)
+        html = render_workbench(facts, answering.examples, query=EXAMPLE_QUERY)
+        return Response(html, content_type=HTML_OFFER.content_type)
+    shown = ("sd", "void", "rdfs", "sh", "xsd", "mic", "schema")
+    prefixes = {name: iri for name, iri in facts.prefixes.items() if name in shown}
+    body = serialize(describe_service(facts, served.release.iris), format=offer.format, prefixes=prefixes)
     return Response(body, content_type=offer.content_type)
-
-
-def render_page(facts: ServiceFacts, *, query: str, results: dict | None) -> Response:
-    """The HTML page, the query workbench (see workbench.py): editor, examples, results, prefixes, limits."""
-    html = render_workbench(facts, query=query, results=results)
-    return Response(html, content_type=HTML_OFFER.content_type)

@@ -1,4 +1,4 @@
-"""Pictures for the pages, drawn on the server as SVG: a neighbourhood graph and a bar chart.
+"""Pictures for the pages, drawn on the server as SVG: a neighbourhood graph, a bar chart and a timeline.
 
 Pure functions of their inputs: no request, no store. The SVG is markup for
 Jinja (`Markup`), with every text escaped, links as ``<a href>`` (so a keyboard
@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -163,6 +164,87 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, title: str) -> Markup:
             f'<text x="{label_width - 8:.0f}" y="{y + 15}" text-anchor="end">{escape(shorten(label, 24))}</text>'
             f'<rect x="{label_width:.0f}" y="{y + 2}" width="{length:.1f}" height="18" rx="2"/>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" class="value">{shown}</text></g>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of a timeline: what (`node`), from `start` to `end` (None: a day), as ISO dates (YYYY-MM-DD)."""
+
+    node: Node
+    start: str
+    end: str | None = None
+
+
+def _year_fraction(date: str) -> float:
+    """An ISO date (YYYY, YYYY-MM or YYYY-MM-DD, longer forms cut) as a year with its fraction."""
+    parts = [int(p) for p in date[:10].split("-") if p]
+    year, month, day = (parts + [1, 1])[:3]
+    return year + ((month - 1) * 30.44 + (day - 1)) / 365.25
+
+
+# Steps between the axis's ticks, in years: a month, a quarter, half a year, then years.
+TICK_STEPS = (1 / 12, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def _ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """At most about eight ticks from `low` to `high` (years), labelled 2023 or 2023-04."""
+    step = next((s for s in TICK_STEPS if (high - low) / s <= 8), TICK_STEPS[-1])
+    ticks = []
+    value = math.floor(low / step) * step
+    while value <= high + 1e-9:
+        year = math.floor(value + 1e-9)
+        month = round((value - year) * 12) + 1
+        ticks.append((value, str(year) if step >= 1 else f"{year}-{month:02d}"))
+        value += step
+    return ticks
+
+
+def timeline(events: Sequence[Event], *, title: str) -> Markup:
+    """An SVG timeline: one row per event, in the order given, a dot on its date or a bar over its span,
+    under an axis of years (or months); each label links to the event's page when it has one."""
+    events = list(events)
+    starts = [_year_fraction(e.start) for e in events]
+    ends = [_year_fraction(e.end) if e.end else s for e, s in zip(events, starts, strict=True)]
+    low, high = min(starts, default=0.0), max(ends, default=1.0)
+    if high - low < 1 / 12:
+        low, high = low - 1 / 24, high + 1 / 24
+    ticks = _ticks(low, high)
+    low, high = min(low, ticks[0][0]), max(high, ticks[-1][0])
+    label_width = min(max((_width(shorten(e.node.label, 24)) for e in events), default=4) * 12 * 1.15 + 16, 300)
+    plot = 460
+    width = label_width + plot + 110
+    top = 30
+    height = top + 24 * len(events) + 10
+
+    def x(year: float) -> float:
+        return label_width + (year - low) / (high - low) * plot
+
+    parts = [
+        f'<svg class="timeline-chart" viewBox="0 0 {width:.0f} {height}" role="img" aria-labelledby="timeline-title" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="timeline-title">{escape(title)}</title>',
+    ]
+    for value, text in ticks:
+        parts.append(
+            f'<g class="tick"><line x1="{x(value):.1f}" y1="{top - 6}" x2="{x(value):.1f}" y2="{height - 6}"/>'
+            f'<text x="{x(value):.1f}" y="{top - 12}" text-anchor="middle">{escape(text)}</text></g>'
+        )
+    for index, (event, start, end) in enumerate(zip(events, starts, ends, strict=True)):
+        y = top + index * 24
+        when = event.start + (f" – {event.end}" if event.end else "")
+        label = escape(shorten(event.node.label, 24))
+        text = f'<text x="{label_width - 8:.0f}" y="{y + 15}" text-anchor="end">{label}</text>'
+        if end - start > 1e-6:
+            mark = f'<rect x="{x(start):.1f}" y="{y + 6}" width="{max(x(end) - x(start), 4):.1f}" height="12" rx="3"/>'
+        else:
+            mark = f'<circle cx="{x(start):.1f}" cy="{y + 12}" r="5"/>'
+        parts.append(
+            f'<g class="event"><title>{escape(event.node.label)}: {escape(when)}</title>'
+            f"{_link(event.node, text)}{mark}"
+            f'<text x="{x(end) + 9:.1f}" y="{y + 15}" class="value">{escape(when)}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 
 import pytest
@@ -243,3 +244,14 @@ def test_the_workbench_hands_its_script_the_apis_and_strings(client):
     assert 'data-vocabulary="/api/vocabulary"' in html and 'data-search="/api/search"' in html
     strings = json.loads(html.split('id="workbench-strings">', 1)[1].split("</script>", 1)[0])
     assert strings["wb_class"] == "クラス"
+
+
+def test_the_next_page_of_a_long_answer_comes_from_memory(make_app, caplog):
+    client = make_app(answer_cache_mb=2).test_client()  # the answer (~0.6 MB) is over an eighth of it
+    size = len(client.get("/sparql", query_string={"query": ALL, "format": "json"}).data)
+    assert 2**21 // 8 < size < 2**21
+    with caplog.at_level(logging.INFO, logger="server.web.sparql"):
+        html_of(client, ALL)
+        html_of(client, ALL, page="2")
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("query ")]
+    assert len(logged) == 2 and "(answer cache)" not in logged[0] and "(answer cache)" in logged[1]

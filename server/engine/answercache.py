@@ -58,8 +58,8 @@ def answer_tag(version: str, job: QueryJob) -> str | None:
     return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def answer_cache(max_bytes: int) -> LruCache:
-    """Recent answers by tag, within `max_bytes` of their bodies (0 keeps none); none over an eighth of it.
+def answer_cache(max_bytes: int, *, largest: float = 1 / 8) -> LruCache:
+    """Recent answers by tag, within `max_bytes` of their bodies (0 keeps none); none over `largest` of it.
 
     >>> from server.engine.answers import QueryAnswer
     >>> cache = answer_cache(max_bytes=800)
@@ -68,4 +68,4 @@ def answer_cache(max_bytes: int) -> LruCache:
     (True, None)
     >>> cache.put("big", QueryAnswer("boolean", "text/csv", b"x" * 101, 0.1)); cache.get("big")
     """
-    return LruCache(max_bytes, weight=lambda answer: len(answer.body), max_weight=max_bytes // 8)
+    return LruCache(max_bytes, weight=lambda answer: len(answer.body), max_weight=int(max_bytes * largest))

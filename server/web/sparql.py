@@ -111,6 +111,8 @@ class Answering:
         self.config = config
         self.indexes = indexes
         self.answers = answer_cache(max_bytes=int(config.answer_cache_mb * 2**20))
+        # The answers the HTML pages show a page of, whole: paging through a long answer runs it once.
+        self.paged = answer_cache(max_bytes=int(config.answer_cache_mb * 2**20), largest=1)
         self._counted: list = [None, None]  # [release, count_triples(engine)], counted once per release
         self.examples = load_examples(config.root / "queries", config.base_iri)
 
@@ -147,9 +149,11 @@ class Answering:
         return answer_tag(served.release.version, job) if served.engine.fixed_data else None
 
     def answer(self, served: Served, job: QueryJob) -> QueryAnswer:
-        """The answer to `job`, checked first (updates, depth, SERVICE), from the cache or the engine."""
+        """The answer to `job` for an HTML page, checked first (updates, depth, SERVICE), from the engine or
+        from `paged`, which keeps answers of any size up to the whole budget, so the next page of a long
+        answer is not run again."""
         check_query(job.query, max_depth=self.config.max_query_depth, allowed_services=self.config.allowed_services)
-        return logged_answer(served.engine, job, self.answers, self._tag(served, job))[0]
+        return logged_answer(served.engine, job, self.paged, self._tag(served, job))[0]
 
     def respond(self, served: Served, job: QueryJob) -> Response:
         """The answer to `job` in its format: 304 when the client has it, else the body with its headers."""

@@ -199,17 +199,18 @@ def timeline_events(variables: list[str], rows: list[dict], name, iris: Iris) ->
     def is_date(cell: dict | None) -> bool:
         return cell is not None and cell.get("datatype") in DATE_TYPES and cell["value"][:1].isdigit()
 
-    dates = [v for v in variables if any(is_date(row.get(v)) for row in rows)]
-    dates = [v for v in dates if all(row.get(v) is None or is_date(row.get(v)) for row in rows)]
+    sample = rows[:MAX_TIMELINE_EVENTS]  # which columns hold dates, told by the first rows
+    dates = [v for v in variables if any(is_date(row.get(v)) for row in sample)]
+    dates = [v for v in dates if all(row.get(v) is None or is_date(row.get(v)) for row in sample)]
     if not dates:
         return []
     others = [v for v in variables if v not in dates]
     events = []
     for row in rows:
         start = row.get(dates[0])
-        if start is None:
+        if not is_date(start):
             continue
-        end = row.get(dates[1]) if len(dates) > 1 else None
+        end = row.get(dates[1]) if len(dates) > 1 and is_date(row.get(dates[1])) else None
         what = row.get(others[0]) if others else start
         href = href_of(iris, what["value"]) if what and what.get("type") == "uri" and iris else None
         node = Node(name(what), href, what["value"] if what and what.get("type") == "uri" else "")

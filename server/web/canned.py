@@ -43,6 +43,7 @@ from server.web.i18n import pick
 from server.web.i18n import translate
 from server.web.sparql import Answering
 from server.web.sparql import negotiate_answer
+from server.web.table import Setting
 from server.web.table import View
 from server.web.workbench import answer_rows
 from server.web.workbench import show_answer
@@ -117,10 +118,9 @@ def make_blueprint(answering: Answering) -> Blueprint:
             job = answering.job(served, text, *negotiate_answer(None, "html")[:2])
             results = answer_rows(answering.answer(served, job))
             given_params = [(p.name, given[p.name]) for p in example.params if p.name in given]
-            shown = show_answer(
-                results, view, path=url_for("canned.run", name=example.slug), base_params=given_params,
-                iris=iris, prefixes=iris.prefixes(), label_of=answering.label_of(lang), lang=lang,
-            )
+            path = url_for("canned.run", name=example.slug)
+            setting = Setting(path, given_params, iris, iris.prefixes(), answering.label_of(lang))
+            shown = show_answer(results, view, setting, lang)
         except PublisherError as exc:
             error = exc
         formats = [

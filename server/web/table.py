@@ -159,25 +159,32 @@ class Table:
     hidden: list[tuple[str, str]] = field(default_factory=list)
 
 
-def build_table(
-    variables: Sequence[str],
-    rows: Sequence[Mapping[str, dict]],
-    view: View,
-    *,
-    path: str,
-    base_params: Sequence[tuple[str, str]],
-    iris: Iris,
-    prefixes: Mapping[str, str],
-    label_of: LabelOf,
-    truncated: bool = False,
-) -> Table:
-    """The page of `rows` (SPARQL JSON bindings of `variables`) that `view` asks for.
+@dataclass(frozen=True)
+class Setting:
+    """Where a table's links lead and how its IRIs read.
 
-    `path` and `base_params` make the links (``path?base_params&view``): the endpoint's path with the
-    query and ``format=html``, or a canned query's path with its parameters.
+    :ivar path: with `base_params`, makes the links (``path?base_params&view``): the endpoint's path
+        with the query and ``format=html``, or a canned query's path with its parameters.
+    :ivar iris: the release's IRIs (which of them have pages here); `prefixes` shorten the others.
+    :ivar label_of: an IRI's label in the reader's language, or None.
+    """
+
+    path: str
+    base_params: Sequence[tuple[str, str]]
+    iris: Iris
+    prefixes: Mapping[str, str]
+    label_of: LabelOf
+
+
+def build_table(
+    variables: Sequence[str], rows: Sequence[Mapping[str, dict]], view: View, setting: Setting, truncated: bool = False
+) -> Table:
+    """The page of `rows` (SPARQL JSON bindings of `variables`) that `view` asks for, links and IRIs as
+    `setting` says.
 
     :raises BadRequest: for a sort by a variable the answer does not have.
     """
+    path, base_params, label_of = setting.path, setting.base_params, setting.label_of
     if view.sort is not None and view.sort not in variables:
         raise BadRequest(f"The answer has no column ?{view.sort} to sort by.")
     kept = list(rows)
@@ -210,7 +217,8 @@ def build_table(
     return Table(
         columns=columns,
         rows=[
-            [show_cell(row.get(v), iris=iris, prefixes=prefixes, label_of=label_of) for v in variables] for row in shown
+            [show_cell(row.get(v), iris=setting.iris, prefixes=setting.prefixes, label_of=label_of) for v in variables]
+            for row in shown
         ],
         view=view,
         total=len(rows),

@@ -61,6 +61,7 @@ from server.web.service import ServiceFacts
 from server.web.table import DATE_TYPES
 from server.web.table import NUMERIC_TYPES
 from server.web.table import LabelOf
+from server.web.table import Setting
 from server.web.table import View
 from server.web.table import build_table
 from server.web.urls import href_of
@@ -111,25 +112,13 @@ def answer_rows(answer: QueryAnswer) -> dict:
     }
 
 
-def show_answer(
-    results: dict,
-    view: View,
-    *,
-    path: str,
-    base_params: Sequence[tuple[str, str]],
-    iris: Iris,
-    prefixes: Mapping[str, str],
-    label_of: LabelOf,
-    lang: str,
-) -> dict:
+def show_answer(results: dict, view: View, setting: Setting, lang: str) -> dict:
     """The answer as the page shows it: the table (table.py) and the pictures that fit its rows."""
     if results["kind"] == "boolean":
         return {"kind": "boolean", "boolean": results["boolean"]}
     variables, rows = results["variables"], results["rows"]
-    table = build_table(
-        variables, rows, view, path=path, base_params=base_params, iris=iris, prefixes=prefixes,
-        label_of=label_of, truncated=results["truncated"],
-    )
+    table = build_table(variables, rows, view, setting, truncated=results["truncated"])
+    iris, prefixes, label_of = setting.iris, setting.prefixes, setting.label_of
     shown: dict = {"kind": results["kind"], "table": table, "chart": None, "timeline": None, "graph": None}
 
     def name(cell: dict | None) -> str:
@@ -298,11 +287,8 @@ def render_workbench(
             (offer.names[0], offer.media_type, url_for("sparql.endpoint", query=query, format=offer.names[0]))
             for offer in offers
         ]
-        shown = show_answer(
-            results, view or View(), path=url_for("sparql.endpoint"),
-            base_params=[("query", query), ("format", "html")], iris=iris, prefixes=prefixes,
-            label_of=label_of, lang=lang,
-        )
+        setting = Setting(url_for("sparql.endpoint"), [("query", query), ("format", "html")], iris, prefixes, label_of)
+        shown = show_answer(results, view or View(), setting, lang)
     return render_template(
         "sparql.html",
         facts=facts,

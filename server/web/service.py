@@ -186,7 +186,7 @@ def describe_query(url: str, example: Example, *, endpoint: str) -> list[Triple]
     >>> example = Example("q", {"en": "What?"}, "SELECT ?x { }", (Parameter("x", "integer", "1"),), runnable="…")
     >>> triples = describe_query("http://h/queries/q", example, endpoint="http://h/sparql")
     >>> sorted(t.predicate.value.rsplit("#", 1)[-1] for t in triples if t.subject == NamedNode("http://h/queries/q"))
-    ['label', 'parameter', 'select', 'target', 'type', 'type']
+    ['https://schema.org/target', 'label', 'parameter', 'select', 'type', 'type']
     """
     query = NamedNode(url)
     kind, text_property = EXECUTABLES.get(first_keyword(example.text), (None, SCHEMA.text))

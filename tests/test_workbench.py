@@ -258,7 +258,7 @@ def test_the_next_page_of_a_long_answer_comes_from_memory(make_app, caplog):
 
 
 def test_the_endpoint_section_is_in_the_readers_language(client):
-    ja = client.get("/sparql?lang=ja").get_data(as_text=True)
-    en = client.get("/sparql?lang=en").get_data(as_text=True)
+    ja = client.get("/sparql?lang=ja", headers={"Accept": "text/html"}).get_data(as_text=True)
+    en = client.get("/sparql?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "読み取り専用の" in ja and "A read-only" not in ja and "Queries longer than" not in ja
     assert "A read-only" in en and 'href="/queries"' in en and 'href="/queries"' in ja

@@ -194,6 +194,7 @@ def test_a_bad_parameter_gets_a_400_naming_it(client, value):
     page = client.get(PASSAGES, query_string={"resource": value, "lang": "ja"}, headers={"Accept": "text/html"})
     html = page.get_data(as_text=True)
     assert page.status_code == 400 and "パラメータ「resource」" in html and 'aria-invalid="true"' in html
+    assert "ではありません（例：" in html
 
 
 def test_an_unknown_canned_query_is_a_404(client):

@@ -36,11 +36,9 @@ from server.common.negotiate import RDF_OFFERS
 from server.common.negotiate import RESULTS_OFFERS
 from server.common.negotiate import choose
 from server.engine.querytext import first_keyword
-from server.web.gallery import TYPES
 from server.web.gallery import Example
 from server.web.i18n import choose_language
 from server.web.i18n import pick
-from server.web.i18n import translate
 from server.web.sparql import Answering
 from server.web.sparql import negotiate_answer
 from server.web.table import Setting
@@ -48,6 +46,7 @@ from server.web.table import View
 from server.web.workbench import answer_rows
 from server.web.workbench import show_answer
 from server.web.workbench import show_error
+from server.web.workbench import type_names
 
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 
@@ -55,11 +54,6 @@ GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 def offers_of(example: Example):
     """The formats a query's answers come in: graphs for CONSTRUCT and DESCRIBE, results for the others."""
     return RDF_OFFERS + DATASET_OFFERS if first_keyword(example.text) in GRAPH_FORMS else RESULTS_OFFERS
-
-
-def type_names(lang: str) -> dict[str, str]:
-    """What each parameter type is called in `lang` ("whole number" for integer)."""
-    return {name: translate(f"q_type_{name}", lang) for name in TYPES}
 
 
 def make_blueprint(answering: Answering) -> Blueprint:

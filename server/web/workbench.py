@@ -52,6 +52,8 @@ from server.common.vocab import Iris
 from server.common.vocab import compact
 from server.engine.answers import QueryAnswer
 from server.engine.results import json_term
+from server.web.gallery import MAX_VALUE_CHARS
+from server.web.gallery import TYPES
 from server.web.gallery import BadParameter
 from server.web.gallery import Example
 from server.web.i18n import choose_language
@@ -240,6 +242,11 @@ def script_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
+def type_names(lang: str) -> dict[str, str]:
+    """What each parameter type of a canned query is called in `lang` ("whole number" for integer)."""
+    return {name: translate(f"q_type_{name}", lang) for name in TYPES}
+
+
 def show_error(exc: PublisherError, lang: str, query: str = "") -> dict:
     """An error as the page shows it: its message in `lang`, what the engine said, and for a syntax error
     the line and column (for the editor's mark), what the parser expected there, and that line of `query`
@@ -247,7 +254,14 @@ def show_error(exc: PublisherError, lang: str, query: str = "") -> dict:
     key = next((key for kind, key in ERROR_KEYS if isinstance(exc, kind)), "wb_err_failed")
     shown = {"status": exc.status, "message": translate(key, lang), "detail": exc.message, "line": None, "column": None}
     if isinstance(exc, BadParameter):
-        shown.update(message=translate("q_err_param", lang, name=exc.parameter.name), parameter=exc.parameter.name)
+        parameter = exc.parameter
+        detail = translate(
+            "q_err_param_long" if len(exc.value) > MAX_VALUE_CHARS else "q_err_param_type", lang,
+            value=exc.value[:80], type=type_names(lang)[parameter.type], example=TYPES[parameter.type],
+            n=MAX_VALUE_CHARS,
+        )
+        message = translate("q_err_param", lang, name=parameter.name)
+        shown.update(message=message, parameter=parameter.name, detail=detail)
     if isinstance(exc, QuerySyntaxError) and exc.line is not None:
         shown.update(
             message=translate("wb_err_syntax_at", lang, line=exc.line, column=exc.column),

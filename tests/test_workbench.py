@@ -252,6 +252,7 @@ def test_the_next_page_of_a_long_answer_comes_from_memory(make_app, caplog):
     size = len(client.get("/sparql", query_string={"query": ALL, "format": "json"}).data)
     assert 2**21 // 8 < size < 2**21
     with caplog.at_level(logging.INFO, logger="server.web.sparql"):
+        caplog.clear()
         html_of(client, ALL)
         html_of(client, ALL, page="2")
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("query ")]

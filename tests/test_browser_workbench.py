@@ -110,7 +110,7 @@ def test_pages_sort_and_filter_by_links_and_forms_at_phone_width(browser):  # no
     screenshot(page, "workbench-paged-phone", full_page=False)
 
 
-def test_a_describe_answer_is_drawn_as_a_graph_and_dates_as_a_timeline(browser):  # noqa: F811
+def test_describe_answers_and_neighbourhoods_are_graphs_and_dates_a_timeline(browser):  # noqa: F811
     page = browser.page()
     page.goto("/sparql?format=html&query=" + quote("DESCRIBE <https://mic-ict.example.org/id/fund/beyond-5g>"))
     page.wait_for_selector("#graph-canvas[data-drawn]")
@@ -121,6 +121,10 @@ def test_a_describe_answer_is_drawn_as_a_graph_and_dates_as_a_timeline(browser):
     page.wait_for_selector("svg.timeline-chart")
     assert page.locator("svg.timeline-chart .event").count() >= 10
     screenshot(page, "workbench-timeline")
+    page.goto("/id/organization/mic")
+    page.get_by_role("link", name="All its connections, as a graph you can move").click()
+    page.wait_for_selector("#graph-canvas[data-drawn]")
+    assert page.locator("#graph-canvas a[href='/id/fund/beyond-5g']").count() == 1
 
 
 def test_a_canned_query_runs_with_a_parameter_and_names_a_bad_one_in_japanese(browser):  # noqa: F811

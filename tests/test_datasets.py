@@ -153,10 +153,10 @@ def test_shapes_given_are_checked_and_a_violation_is_refused(people, tmp_path, c
     code = main(["build", "--dataset", str(people), "--shapes", str(shapes), "--build-dir", str(tmp_path / "b")], {})
     assert code == 1
     assert "Carol" in capsys.readouterr().err
-    shapes.write_text(shapes.read_text(encoding="utf-8").replace("sh:pattern", "sh:maxLength"), encoding="utf-8")
+    shapes.write_text(shapes.read_text(encoding="utf-8").replace("sh:pattern", "sh:target"), encoding="utf-8")
     code = main(["build", "--dataset", str(people), "--shapes", str(shapes), "--build-dir", str(tmp_path / "b")], {})
     assert code == 1
-    assert "sh:maxLength is not supported" in capsys.readouterr().err
+    assert "sh:target (SPARQL-based targets) is not supported" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from tests.conftest import free_port
 BUILD_STAGES = [  # in the order they end, with an on-disk store
     "fingerprint sources",
     "parse and load",
+    "note literals as written",
     "optimise store",
     "validate",
     "content hash",
@@ -91,7 +92,8 @@ def test_validate_and_link_count_what_they_do(tmp_path, caplog):
     assert main(["link", str(names), "--column", "name", "--output", str(tmp_path / "out.csv")], {}) == 0
     lines = progress_lines(caplog)
     assert "link: 3 rows in" in " ".join(lines)
-    assert [line.split(":")[0] for line in lines] == ["parse and load", "validate", "search index", "link"]
+    stages = ["parse and load", "note literals as written", "validate", "search index", "link"]
+    assert [line.split(":")[0] for line in lines] == stages
 
 
 def test_publish_says_how_many_graphs_were_sent_before_the_engine_failed(tmp_path, caplog):

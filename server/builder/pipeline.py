@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 
 from pyoxigraph import Store
@@ -11,6 +12,7 @@ from pyoxigraph import Store
 from server.builder.dataset import dataset_graph
 from server.builder.report import ValidationReport
 from server.builder.report import load_shapes
+from server.builder.shacl import Written
 from server.builder.shacl import validate_store
 from server.common.config import Config
 from server.common.errors import ShapesUnusable
@@ -28,7 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def load_dataset(config: Config, *, path: Path | None = None) -> Store:
-    """Find and parse every source into a new store (in memory, or on disk at `path`).
+    """Find and parse every source into a new store (in memory, or on disk at `path`)."""
+    return _load(config, path)[0]
+
+
+def _load(config: Config, path: Path | None) -> tuple[Store, Written]:
+    """The new store, and the literals as written where the store keeps them in another form.
 
     No source may fill the graph the release's description is given (dataset.dataset_graph).
     """
@@ -36,16 +43,18 @@ def load_dataset(config: Config, *, path: Path | None = None) -> Store:
     log.info("found %d sources", len(sources))
     store = create_store(path)
     reserved = [dataset_graph(Iris(config.base_iri)).value]
-    load_sources(sources, store, base_iri=config.base_iri, reserved=reserved)
+    written = load_sources(sources, store, base_iri=config.base_iri, reserved=reserved)
     if path is not None:
         with stage("optimise store"):
             store.optimize()
     describe_store(store)
-    return store
+    return store, written
 
 
-def check_dataset(store: Store, config: Config) -> ValidationReport | None:
+def check_dataset(store: Store, config: Config, *, written: Written | None = None) -> ValidationReport | None:
     """Validate the union of the store's graphs against the shapes; None if no shapes are given.
+
+    `written`: the literals as written where the store keeps another form (see server/builder/shacl.py).
 
     :raises ShapesUnusable: if the shapes do not parse, or use what the validator does not support.
     """
@@ -53,10 +62,19 @@ def check_dataset(store: Store, config: Config) -> ValidationReport | None:
     if not paths:
         log.warning("no SHACL shapes given: the dataset is served unvalidated")
         return None
+    started = time.perf_counter()
     try:
-        return validate_store(store, load_shapes(paths, base_iri=config.base_iri))
+        report = validate_store(store, load_shapes(paths, base_iri=config.base_iri), written=written)
     except (SyntaxError, OSError, ValueError) as exc:  # rdflib's BadSyntax is a SyntaxError
         raise ShapesUnusable(f"the shapes ({', '.join(str(path) for path in paths)}) cannot be used: {exc}") from exc
+    log.info("validated in %.1f s: %d result(s)", time.perf_counter() - started, len(report.problems))
+    return report
+
+
+def validate_dataset(config: Config) -> ValidationReport | None:
+    """Load the sources into a store in memory and validate them, as a build would, without refusing."""
+    store, written = _load(config, None)
+    return check_dataset(store, config, written=written)
 
 
 def fingerprint_sources(config: Config) -> str:
@@ -80,13 +98,16 @@ def fingerprint_sources(config: Config) -> str:
 
 
 def load_and_validate(config: Config, *, path: Path | None = None) -> tuple[Store, ValidationReport | None]:
-    """Load (into a new store, on disk at `path` if given) and validate; raise ShapesViolated if a shape is violated.
+    """Load (into a new store, on disk at `path` if given) and validate.
 
     The report is None when no shapes are given (the dataset is served unvalidated).
+
+    :raises ShapesViolated: if a result has a severity of `config.blocking` (Violation by default).
     """
-    store = load_dataset(config, path=path)
-    report = check_dataset(store, config)
-    if report is not None and report.violations:
+    store, written = _load(config, path)
+    report = check_dataset(store, config, written=written)
+    blocking = report.blocking(config.blocking) if report is not None else []
+    if blocking:
         del store  # an on-disk store is closed before its caller removes the folder
-        raise ShapesViolated(report)
+        raise ShapesViolated(report, blocking)
     return store, report

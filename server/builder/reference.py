@@ -46,7 +46,7 @@ def validate_graph(data: Graph, shapes: Graph, *, advanced: bool = True) -> Vali
         inference="none",
         advanced=advanced,
         do_owl_imports=False,
-        allow_warnings=True,
+        allow_warnings=False,  # sh:conforms as SHACL defines it: false if there is any result
         abort_on_first=False,
     )
     problems = sorted(problems_of(results), key=lambda p: (SEVERITY_RANK.get(p.severity, 9), p.focus, p.path))

@@ -6,19 +6,34 @@ Nothing here fetches anything: owl:imports are not followed.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph
+from pyoxigraph import RdfFormat
+from pyoxigraph import parse
 from rdflib import BNode
 from rdflib import Graph
 from rdflib import Literal
 from rdflib import URIRef
 from rdflib.namespace import RDF
 from rdflib.namespace import SH
+from rdflib.namespace import XSD
 
 from server.common.errors import SourceSyntaxError
 
 log = logging.getLogger(__name__)
+
+
+class _IllTypedLiteralsAreData(logging.Filter):
+    """rdflib logs a traceback for each literal whose form is not of its datatype; a report shows such values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralsAreData())
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,10 @@ class ValidationReport:
     def violations(self) -> list[Problem]:
         return [problem for problem in self.problems if problem.severity == "Violation"]
 
+    def blocking(self, severities: frozenset[str]) -> list[Problem]:
+        """The results whose severity refuses a release (Config.blocking); `conforms` counts them all."""
+        return [problem for problem in self.problems if problem.severity in severities]
+
     def text(self) -> str:
         """A report for people: one line per problem, most serious first."""
         if not self.problems:
@@ -63,17 +82,38 @@ class ValidationReport:
 
 
 def load_shapes(paths: list[Path], *, base_iri: str) -> Graph:
-    """The shapes of every file in one graph.
+    """The shapes files as one rdflib Graph, literals as written ("1"^^xsd:boolean is not made "true").
 
-    :raises SourceSyntaxError: naming the file (and the line) of the first that does not parse.
+    :raises SourceSyntaxError: naming the file, line and column of the first that does not parse.
     """
     shapes = Graph()
     for path in paths:
         try:
-            shapes.parse(path, format="turtle", publicID=base_iri)
-        except (SyntaxError, ValueError) as exc:  # rdflib's BadSyntax is a SyntaxError; bad UTF-8 a ValueError
+            quads = parse(path=str(path), format=RdfFormat.TURTLE, base_iri=base_iri)
+            for quad in quads:
+                shapes.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        except (SyntaxError, OSError, ValueError) as exc:  # OSError: unreadable; ValueError: not UTF-8
             raise SourceSyntaxError(f"{path}: {exc}") from None
+        for prefix, namespace in quads.prefixes.items():
+            shapes.bind(prefix, namespace, override=False)
     return shapes
+
+
+def to_rdflib(term):
+    """A pyoxigraph term as rdflib's, the lexical form kept (xsd:string literals are plain, as rdflib reads them)."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == str(XSD.string):
+            return Literal(term.value)
+        with warnings.catch_warnings():  # rdflib warns about ill-typed lexical forms; they are data
+            warnings.simplefilter("ignore")
+            return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+    raise ValueError(f"unexpected term: {term!r}")
 
 
 SEVERITY_RANK = {"Violation": 0, "Warning": 1, "Info": 2}

@@ -24,6 +24,7 @@ from server.common.errors import EXIT_CODES
 from server.common.errors import EXIT_USAGE
 
 DEFAULT_BASE_IRI = "https://mic-ict.example.org/"
+SEVERITIES = ("Violation", "Warning", "Info")  # of SHACL results, as server/builder/report.py names them
 
 
 def default_root() -> Path:
@@ -110,6 +111,10 @@ class Config:
     shapes: str = setting(
         "", "SHACL files or folders to validate against, separated by ':'", group=DATA, commands=EVERY,
         metavar="PATHS", shown="ROOT/shapes/; none with --dataset",
+    )
+    blocking_severities: str = setting(
+        "Violation", "SHACL result severities that refuse a release (Violation, Warning, Info; comma-separated)",
+        group=DATA, commands=RELEASING, metavar="SEVERITIES",
     )
     default_graph: str = setting(
         "", "a query's default graph: 'union' of all graphs or the 'stored' one", group=DATA, commands=STORING,
@@ -227,6 +232,11 @@ class Config:
         return frozenset(self.service_allowlist.replace(",", " ").split())
 
     @property
+    def blocking(self) -> frozenset[str]:
+        """The severities of SHACL results that refuse a release (the report keeps all results)."""
+        return frozenset(self.blocking_severities.replace(",", " ").split())
+
+    @property
     def release_dir(self) -> Path:
         """Where `build` writes dumps and descriptions."""
         return self.build_dir if self.build_dir is not None else self.root / "_build"
@@ -256,6 +266,9 @@ class Config:
             raise ConfigError("limits must be positive")
         if min(self.max_header_bytes, self.max_connections, self.rate_limit_burst) < 1 or self.rate_limit_per_s < 0:
             raise ConfigError("header, connection and rate limits must be positive (rate 0 turns the limit off)")
+        unknown = self.blocking - set(SEVERITIES)
+        if unknown:
+            raise ConfigError(f"blocking severities {', '.join(sorted(unknown))} are not among {', '.join(SEVERITIES)}")
         if self.answer_cache_mb < 0:
             raise ConfigError("answer-cache-mb must be 0 or more")
         return self

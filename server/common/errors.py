@@ -175,7 +175,10 @@ class SourceSyntaxError(BuildError):
 
 
 class ShapesUnsupported(BuildError, ValueError):
-    """The shapes use something the validator cannot check; the message names the shape and the term."""
+    """The shapes use something the validator cannot check exactly, or are not well-formed SHACL.
+
+    The message names the shape and the term; nothing is skipped silently.
+    """
 
 
 class ShapesUnusable(BuildError):
@@ -183,8 +186,10 @@ class ShapesUnusable(BuildError):
 
 
 class ShapesViolated(BuildError):
-    def __init__(self, report):
-        super().__init__(f"the graph breaks {len(report.problems)} shape constraint(s)")
+    """The graph has SHACL results of a severity that refuses a release (Config.blocking)."""
+
+    def __init__(self, report, blocking: list):
+        super().__init__(f"the graph breaks {len(blocking)} shape constraint(s)")
         self.report = report
 
 

@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 
 def load_dataset(config: Config, *, path: Path | None = None) -> Store:
     """Find and parse every source into a new store (in memory, or on disk at `path`)."""
-    return _load(config, path)[0]
+    return load_written(config, path=path)[0]
 
 
-def _load(config: Config, path: Path | None) -> tuple[Store, Written]:
+def load_written(config: Config, *, path: Path | None = None) -> tuple[Store, Written]:
     """The new store, and the literals as written where the store keeps them in another form.
 
     No source may fill the graph the release's description is given (dataset.dataset_graph).
@@ -73,7 +73,7 @@ def check_dataset(store: Store, config: Config, *, written: Written | None = Non
 
 def validate_dataset(config: Config) -> ValidationReport | None:
     """Load the sources into a store in memory and validate them, as a build would, without refusing."""
-    store, written = _load(config, None)
+    store, written = load_written(config)
     return check_dataset(store, config, written=written)
 
 
@@ -104,7 +104,7 @@ def load_and_validate(config: Config, *, path: Path | None = None) -> tuple[Stor
 
     :raises ShapesViolated: if a result has a severity of `config.blocking` (Violation by default).
     """
-    store, written = _load(config, path)
+    store, written = load_written(config, path=path)
     report = check_dataset(store, config, written=written)
     blocking = report.blocking(config.blocking) if report is not None else []
     if blocking:

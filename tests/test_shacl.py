@@ -404,6 +404,7 @@ def sparql(select: str) -> str:
         (sparql("SELECT $this { { SELECT ?x { ?x ?p ?o } } }"), "sub-SELECT"),
         (sparql("SELECT $this { GRAPH $shapesGraph { } }"), "$shapesGraph"),
         (sparql("SELECT $this { GRAPH ?g { FILTER($this) } }"), "GRAPH"),
+        (sparql("SELECT $this { $this ex:p }"), "its SPARQL query is not valid"),
         ("ex:S sh:targetNode ex:a ; sh:in ( [] ) .", "blank node"),
         ("ex:S sh:targetNode ex:a ; sh:pattern '[' .", "unclosed"),
         ("ex:S sh:targetNode ex:a ; sh:pattern '\\\\p{IsBasicLatin}' .", "block"),

@@ -178,7 +178,10 @@ FUNCTIONS = {pyoxigraph.NamedNode(WELL_FORMED): _well_formed}
 
 
 def run_check(store: pyoxigraph.Store, check: Check) -> Iterator[Result]:
-    solutions = store.query(check.query, use_default_graph_as_union=True, custom_functions=FUNCTIONS)
+    try:
+        solutions = store.query(check.query, use_default_graph_as_union=True, custom_functions=FUNCTIONS)
+    except SyntaxError as exc:  # a SPARQL-based constraint's own text; ours is always well-formed
+        raise ShapesUnsupported(f"shape {_name(check.shape)}: its SPARQL query is not valid: {exc}") from None
     names = [variable.value for variable in solutions.variables]
     for solution in solutions:
         bound = {name: _rdflib(solution[name]) for name in names if solution[name] is not None}

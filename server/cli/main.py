@@ -26,6 +26,7 @@ from server.common.errors import EXIT_INVALID
 from server.common.errors import EXIT_OK
 from server.common.errors import EXIT_SYSTEM
 from server.common.errors import EXIT_USAGE
+from server.common.errors import BuildError
 from server.common.errors import ShapesViolated
 from server.common.log import configure_logging
 from server.common.progress import LogReporter
@@ -237,6 +238,9 @@ def reload(config: Config, releases) -> bool:
         except ShapesViolated as exc:
             version = releases.current.release.version
             log.error("reload refused, still serving %s: %s\n%s", version, exc, exc.report.text())
+            return False
+        except BuildError as exc:  # a syntax error, shapes the validator refuses: the message says where
+            log.error("reload refused, still serving %s: %s", releases.current.release.version, exc)
             return False
         except Exception:
             log.exception("reload failed, still serving %s", releases.current.release.version)

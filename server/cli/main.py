@@ -240,7 +240,7 @@ def reload(config: Config, releases) -> bool:
             log.error("reload refused, still serving %s: %s\n%s", version, exc, exc.report.text())
             return False
         except BuildError as exc:  # a syntax error, shapes the validator refuses: the message says where
-            log.error("reload refused, still serving %s: %s", releases.current.release.version, exc)
+            log.error("reload failed, still serving %s: %s", releases.current.release.version, exc)
             return False
         except Exception:
             log.exception("reload failed, still serving %s", releases.current.release.version)

@@ -251,6 +251,43 @@ def test_datatype_sees_the_literal_as_written():
     assert ("5", str(XSD.int)) in datatypes and ("300", str(XSD.byte)) in datatypes
 
 
+def test_literals_as_written_on_blank_nodes_keep_each_file_s_blank_nodes_apart(tmp_path):
+    """The store names blank nodes afresh, so a graph whose changed literal hangs off one is loaded again;
+    the same label in two files still names two nodes."""
+    files = []
+    for name, lexical in (("one", "5"), ("two", "300")):
+        path = tmp_path / f"{name}.ttl"
+        path.write_text(PREFIXES + f'_:b ex:i "{lexical}"^^xsd:byte ; ex:from "{name}" .', encoding="utf-8")
+        files.append(Source(path, RdfFormat.TURTLE, EX + "graph"))
+    store = Store()
+    written = load_sources(files, store, base_iri=EX)
+    assert len(list(store.quads_for_pattern(None, NamedNode(EX + "from"), None))) == 2
+    assert {str(q.object) for q in store.quads_for_pattern(None, NamedNode(EX + "i"), None)} == {
+        '"5"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '"300"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    }
+    shapes = Graph().parse(data=PREFIXES + "ex:S sh:targetSubjectsOf ex:i ; sh:property [ sh:path ex:i ;"
+                           " sh:datatype xsd:byte ] .", format="turtle")
+    report = validate_store(store, shapes, written=written)
+    assert [(p.focus, p.value) for p in report.problems] == [("[blank node]", "'300'")]
+
+
+def test_literals_as_written_in_a_file_loaded_as_it_is_keep_their_graphs(tmp_path):
+    """A --dataset file keeps the graphs it names; those loaded again for blank nodes keep them too."""
+    path = tmp_path / "data.trig"
+    path.write_text(PREFIXES + '_:b ex:i "5"^^xsd:int .\nex:g { _:b ex:i "300"^^xsd:byte . ex:a ex:i 1 }',
+                    encoding="utf-8")
+    store = Store()
+    written = load_sources([Source(path, RdfFormat.TRIG, None)], store, base_iri=EX)
+    assert {(str(q.graph_name), q.object.value) for q in store} == {
+        ("DEFAULT", "5"), (f"<{EX}g>", "300"), (f"<{EX}g>", "1")
+    }
+    shapes = Graph().parse(data=PREFIXES + "ex:S sh:targetSubjectsOf ex:i ; sh:property [ sh:path ex:i ;"
+                           " sh:datatype xsd:byte ] .", format="turtle")
+    report = validate_store(store, shapes, written=written)
+    assert sorted(p.value for p in report.problems) == ["'1'", "'300'", "'5'"]
+
+
 def test_in_has_value_pattern_and_length_see_the_lexical_form_as_written():
     """"4.0"^^xsd:decimal is stored as "4": it is still not the term "4", its pattern and length are those of
     "4.0", and its value still compares as 4."""

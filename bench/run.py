@@ -1043,7 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--regenerate", action="store_true", help="generate the data again even if cached")
     parser.add_argument(
-        "--out", type=Path, default=BENCH, help="folder for the cached data (_data/) and the runs (_runs/); default bench/"
+        "--out", type=Path, default=BENCH, help="folder for _data/ and _runs/ (default bench/)"
     )
     parser.add_argument("--oxigraph", default=oxigraph_cli(), help="the oxigraph CLI (pip install oxigraph)")
     default_rdflib = BENCH / ".venv" / "bin" / "python"

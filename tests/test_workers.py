@@ -18,6 +18,8 @@ from server.engine.workers import DataSource
 from server.engine.workers import QueryCrashed
 from server.engine.workers import QueryPool
 from server.engine.workers import ServiceBusy
+from server.engine.workers import job_key
+from tests.conftest import wait_until
 
 JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
@@ -63,7 +65,7 @@ def test_pool_default_graph_is_the_merge_of_all_graphs(make_pool, release):
 
 def test_query_past_its_deadline_is_stopped_and_the_worker_replaced(make_pool):
     pool = make_pool(timeout_s=0.5)
-    worker_pids = {worker.process.pid for worker in list(pool._idle.queue)}
+    worker_pids = {worker.process.pid for worker in list(pool._idle)}
     with pytest.raises(QueryTimedOut, match="deadline"):
         pool.run(job(RUNAWAY))
     for pid in worker_pids:  # the runaway's process is gone, its CPU given back
@@ -97,6 +99,45 @@ def test_overload_is_shed_with_service_busy(make_pool):
         runaway.join()
 
 
+def test_heavy_queries_leave_a_worker_for_quick_ones_and_wait_in_a_bounded_queue(make_pool):
+    pool = make_pool(size=2, timeout_s=3, queue_size=2, queue_timeout_s=3)
+    assert wait_until(lambda: len(pool._idle) == 2)
+    outcomes: dict[str, str] = {}
+
+    def ask(name: str, text: str) -> None:
+        try:
+            pool.run(job(text))
+            outcomes[name] = "answered"
+        except PublisherError as exc:
+            outcomes[name] = type(exc).__name__
+
+    heavy = [threading.Thread(target=ask, args=(f"heavy {n}", f"{RUNAWAY} # {n}")) for n in range(4)]
+    heavy[0].start()  # takes the one heavy slot
+    assert wait_until(lambda: pool._heavy == 1)
+    heavy[1].start()  # turns heavy on the last worker: stopped there, it waits for the heavy slot
+    assert wait_until(lambda: job_key(job(f"{RUNAWAY} # 1")) in pool._known_heavy and pool._waiting == 1)
+    quick = [count_triples(pool) for _ in range(5)]  # answered meanwhile, on the worker kept for them
+    heavy[2].start()  # the second waiting place
+    assert wait_until(lambda: pool._waiting == 2)
+    ask("heavy 3", f"{RUNAWAY} # 3")  # no place left: refused at once
+    for thread in heavy[:3]:
+        thread.join()
+    assert min(quick) > 0
+    assert outcomes == {"heavy 0": "QueryTimedOut", "heavy 1": "QueryTimedOut", "heavy 2": "QueryTimedOut",
+                        "heavy 3": "ServiceBusy"}
+    assert job_key(job(f"{RUNAWAY} # 0")) in pool._known_heavy  # asked again, it waits for a heavy slot at once
+
+
+def test_the_deadline_counts_the_wait_for_a_worker(make_pool):
+    pool = make_pool(timeout_s=1.5, queue_timeout_s=10)
+    runaway = threading.Thread(target=lambda: pytest.raises(QueryTimedOut, pool.run, job(RUNAWAY)))
+    runaway.start()
+    assert wait_until(lambda: not pool._idle)
+    with pytest.raises(QueryTimedOut, match="stopped at its deadline of 1.5 s"):
+        pool.run(job("ASK { ?s ?p ?o }"))  # waits behind the runaway until its own deadline, not 10 s
+    runaway.join()
+
+
 def test_engine_would_call_a_service_endpoint_so_the_front_must_refuse_it(make_pool, canary):
     """The canary works: the engine itself does send SERVICE requests (see test_querytext)."""
     pool = make_pool()
@@ -128,7 +169,7 @@ def test_graph_over_the_byte_cap_is_refused(make_pool):
 
 def test_long_query_is_demoted_to_the_lowest_cpu_priority_then_restored(make_pool):
     pool = make_pool(timeout_s=30)
-    worker = pool._idle.queue[0]
+    worker = pool._idle[0]
     pair = "{ ?a ?b ?c . ?d ?e ?f }"
     slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pair} UNION {pair} UNION {pair} UNION {pair} }}"  # seconds of work
     seen = []

@@ -132,11 +132,17 @@ class Config:
         None, "on-disk store folder, for large data; a restart with unchanged sources reopens it at once",
         group=DATA, commands=STORING, shown="none: in memory",
     )
-    threads: int = setting(8, "HTTP server threads", group=SERVING, commands=SERVE)
+    threads: int = setting(16, "HTTP server threads", group=SERVING, commands=SERVE)
     workers: int = setting(4, "query worker processes", group=SERVING, commands=SERVE)
-    query_timeout_s: float = setting(30.0, "deadline of one query, in seconds", group=LIMITS, commands=SERVE)
+    query_timeout_s: float = setting(
+        25.0, "deadline of one query from its arrival, waiting included, in seconds", group=LIMITS, commands=SERVE
+    )
     queue_timeout_s: float = setting(
         10.0, "longest wait for a free query worker, in seconds", group=LIMITS, commands=SERVE
+    )
+    max_queued: int = setting(
+        4, "queries that may wait for a free worker; more get 503 at once (kept below threads - workers)",
+        group=LIMITS, commands=SERVE,
     )
     max_results: int = setting(100_000, "most result rows returned", group=LIMITS, commands=SERVE)
     max_result_bytes: int = setting(50_000_000, "largest serialised result", group=LIMITS, commands=SERVE)
@@ -260,6 +266,8 @@ class Config:
             raise ConfigError(f"port {self.port} is out of range")
         if self.threads < 1 or self.workers < 1:
             raise ConfigError("threads and workers must be at least 1")
+        if self.max_queued < 0:
+            raise ConfigError("max-queued must be 0 or more")
         if self.query_timeout_s <= 0 or self.queue_timeout_s <= 0:
             raise ConfigError("timeouts must be positive")
         if min(self.max_results, self.max_result_bytes, self.max_query_bytes, self.max_query_depth) < 1:

@@ -9,8 +9,17 @@ in the web process: each runs in a worker process of a `QueryPool`, which
   and starts a fresh one, and tells the caller with `QueryTimedOut`;
 - notices a worker that died (a crash in the engine), starts a fresh one, and
   tells the caller with `QueryCrashed`;
-- sheds load: a caller that waits longer than `queue_timeout_s` for a free
-  worker gets `ServiceBusy` instead of piling up.
+- keeps cheap queries apart from heavy ones: a query still running after
+  `heavy_after_s` is heavy, and at most `size - 1` heavy queries run at once, so
+  one worker is always left for the quick lookups that come meanwhile. A query that
+  turns heavy when those slots are full is stopped and waits for a heavy slot (its
+  text is remembered, so it waits there at once the next time);
+- sheds load: at most `queue_size` queries wait for a worker, each at most
+  `queue_timeout_s`; any more get `ServiceBusy` (503 with Retry-After) at once,
+  so waiting queries never hold all of the server's HTTP threads;
+- counts the deadline from the query's arrival, waiting included, so its client
+  hears of it `timeout_s` after asking (the default, 25 s, is under the 30 s at
+  which many proxies give up).
 
 Workers are started with the "spawn" method (never fork a threaded server) and
 open the release's data themselves (`open_data`): an on-disk store read-only, or
@@ -20,12 +29,13 @@ an N-Quads file loaded into memory; `answer_job` answers one job on it, and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
-import queue
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -126,6 +136,12 @@ def _is_absolute_iri(iri: str) -> bool:
 # A query still running after this many seconds is demoted to the lowest CPU priority.
 DEMOTE_AFTER_S = 1.0
 LOWEST_PRIORITY = 19
+# A query still running after this many seconds is heavy (see QueryPool).
+HEAVY_AFTER_S = 0.25
+# How many texts of heavy queries are remembered.
+KNOWN_HEAVY = 1024
+_REQUEUE = ("requeue",)
+
 
 class _Worker:
     def __init__(self, source: DataSource, context):
@@ -146,7 +162,7 @@ class _Worker:
     def wait(self, timeout: float, *, demote_after: float) -> bool:
         """Wait up to `timeout` s for an answer; a query still running after `demote_after` s
         gets the lowest CPU priority, so a runaway slows no one else while it runs to its deadline."""
-        if self.connection.poll(demote_after):
+        if self.connection.poll(max(min(demote_after, timeout), 0)):
             return True
         try:
             os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWEST_PRIORITY)
@@ -174,33 +190,50 @@ class _Worker:
 
 
 class QueryPool:
-    """A fixed number of worker processes answering queries on one release's data."""
+    """A fixed number of worker processes answering queries on one release's data.
+
+    Of `size` workers, `size - 1` (all of one) may run heavy queries; the last stays for queries
+    that finish within `heavy_after_s`. `queue_size` callers at most wait for a worker.
+    """
 
     def __init__(
         self,
         source: DataSource,
         *,
         size: int = 2,
-        timeout_s: float = 30.0,
+        timeout_s: float = 25.0,
         queue_timeout_s: float = 10.0,
+        queue_size: int | None = None,
         max_depth: int = 64,
         start_timeout_s: float = 120.0,
+        heavy_after_s: float = HEAVY_AFTER_S,
     ):
         self.source = source
         self.size = size
         self.timeout_s = timeout_s
         self.queue_timeout_s = queue_timeout_s
+        self.queue_size = size if queue_size is None else queue_size
         self.max_depth = max_depth
         self.start_timeout_s = start_timeout_s
+        self.heavy_after_s = heavy_after_s
+        self.heavy_slots = max(1, size - 1)
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._changed = threading.Condition()
+        self._idle: list[_Worker] = []  # guarded by _changed, as are the two counts below
+        self._heavy = 0  # heavy queries running
+        self._waiting = 0  # callers waiting for a worker
+        self._known_heavy: OrderedDict[str, None] = OrderedDict()
         self._closed = False
-        self._lock = threading.Lock()
         workers = [_Worker(source, self._context) for _ in range(size)]
         # Serve as soon as one worker is ready; the others join the pool as they come up.
         workers[0].wait_ready(start_timeout_s)
-        self._idle.put(workers[0])
+        self._put_idle(workers[0])
         threading.Thread(target=self._admit, args=(workers[1:],), daemon=True).start()
+
+    def _put_idle(self, worker: _Worker) -> None:
+        with self._changed:
+            self._idle.append(worker)
+            self._changed.notify_all()
 
     def _admit(self, workers: list[_Worker]) -> None:
         for worker in workers:
@@ -213,35 +246,97 @@ class QueryPool:
             if self._closed:
                 worker.kill()
             else:
-                self._idle.put(worker)
+                self._put_idle(worker)
 
     def run(self, job: QueryJob) -> QueryAnswer:
         """Answer `job` in a worker, or raise the PublisherError that says why not."""
         check_job(job, max_depth=self.max_depth)
-        try:
-            worker = self._idle.get(timeout=self.queue_timeout_s)
-        except queue.Empty:
-            raise ServiceBusy("All query workers are busy; try again shortly.") from None
+        deadline = time.monotonic() + self.timeout_s
+        key = job_key(job)
+        heavy = key in self._known_heavy
+        while True:
+            if time.monotonic() >= deadline:
+                raise self._timed_out()
+            worker = self._take(heavy=heavy, deadline=deadline)
+            message = self._ask(worker, job, key, heavy=heavy, deadline=deadline)
+            if message is not _REQUEUE:
+                return answer_of(message)
+            heavy = True
+
+    def _take(self, *, heavy: bool, deadline: float) -> _Worker:
+        """An idle worker (for a heavy query: only while a heavy slot is free), waiting in the bounded queue."""
+
+        def free() -> bool:
+            return bool(self._idle) and (not heavy or self._heavy < self.heavy_slots)
+
+        with self._changed:
+            if not free():
+                if self._waiting >= self.queue_size:
+                    raise ServiceBusy(
+                        f"All query workers are busy and {self._waiting} queries already wait; try again shortly."
+                    )
+                self._waiting += 1
+                try:
+                    until = min(deadline, time.monotonic() + self.queue_timeout_s)
+                    while not free():
+                        remaining = until - time.monotonic()
+                        if remaining <= 0:
+                            if until >= deadline:
+                                raise self._timed_out()
+                            raise ServiceBusy("All query workers are busy; try again shortly.")
+                        self._changed.wait(remaining)
+                finally:
+                    self._waiting -= 1
+            if heavy:
+                self._heavy += 1
+            return self._idle.pop()
+
+    def _ask(self, worker: _Worker, job: QueryJob, key: str, *, heavy: bool, deadline: float) -> tuple:
+        """Send `job` to `worker` and wait for its message; `_REQUEUE` if it turned heavy with no heavy slot free."""
         healthy = False
+        sent = time.monotonic()
         try:
             worker.connection.send(job)
-            if not worker.wait(self.timeout_s, demote_after=min(DEMOTE_AFTER_S, self.timeout_s)):
-                raise QueryTimedOut(
-                    f"The query ran past the {self.timeout_s:g} s deadline and was stopped; "
-                    "narrow it or add a LIMIT."
-                )
+            if not heavy and not worker.connection.poll(max(min(self.heavy_after_s, deadline - sent), 0)):
+                self._remember_heavy(key)
+                with self._changed:
+                    if self._heavy < self.heavy_slots:
+                        self._heavy += 1
+                        heavy = True
+                if not heavy:  # stopped now, so that the worker left for quick queries is free again
+                    return _REQUEUE
+            ran = time.monotonic() - sent
+            if not worker.wait(deadline - time.monotonic(), demote_after=DEMOTE_AFTER_S - ran):
+                raise self._timed_out()
             try:
                 message = worker.connection.recv()
             except (EOFError, OSError):
                 raise QueryCrashed("The query engine failed on this query; the service goes on.") from None
             healthy = worker.restore_priority()
-            return answer_of(message)
+            return message
         finally:
+            if heavy:
+                with self._changed:
+                    self._heavy -= 1
+                    self._changed.notify_all()
             self._give_back(worker, healthy)
+
+    def _timed_out(self) -> QueryTimedOut:
+        return QueryTimedOut(
+            f"The query was stopped at its deadline of {self.timeout_s:g} s (waiting for a worker included); "
+            "narrow it or add a LIMIT."
+        )
+
+    def _remember_heavy(self, key: str) -> None:
+        with self._changed:
+            self._known_heavy[key] = None
+            self._known_heavy.move_to_end(key)
+            while len(self._known_heavy) > KNOWN_HEAVY:
+                self._known_heavy.popitem(last=False)
 
     def _give_back(self, worker: _Worker, healthy: bool) -> None:
         if healthy and not self._closed:
-            self._idle.put(worker)
+            self._put_idle(worker)
             return
         worker.kill()
         if not self._closed:
@@ -253,11 +348,16 @@ class QueryPool:
     def close(self) -> None:
         """Stop every idle worker; busy ones are stopped when their query returns."""
         self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                return
+        with self._changed:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+
+
+def job_key(job: QueryJob) -> str:
+    """What tells one query from another for the pool's memory of heavy ones."""
+    text = "\0".join((job.query, *job.default_graphs, "\0", *job.named_graphs))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def check_job(job: QueryJob, *, max_depth: int) -> None:
@@ -290,5 +390,12 @@ def start_pool(source: DataSource, config) -> QueryPool:
         size=config.workers,
         timeout_s=config.query_timeout_s,
         queue_timeout_s=config.queue_timeout_s,
+        queue_size=queue_size(config),
         max_depth=config.max_query_depth,
     )
+
+
+def queue_size(config) -> int:
+    """How many queries may wait for a worker: `max_queued`, but always leaving an HTTP thread or more
+    free of queries (running or waiting) for pages and cached answers."""
+    return max(0, min(config.max_queued, config.threads - config.workers - 1))

@@ -350,6 +350,7 @@ class HttpClient:
     def __init__(self, host: str, port: int, timeout: float):
         self.host, self.port, self.timeout = host, port, timeout
         self.conn: http.client.HTTPConnection | None = None
+        self.last_retry_after: str | None = None
 
     def get(self, path: str, headers: dict) -> tuple[int, str, bytes]:
         for attempt in range(2):
@@ -359,6 +360,7 @@ class HttpClient:
                 self.conn.request("GET", path, headers=headers)
                 response = self.conn.getresponse()
                 body = response.read()
+                self.last_retry_after = response.getheader("Retry-After")
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()
                 return response.status, response.getheader("Content-Type", ""), body

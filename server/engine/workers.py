@@ -338,12 +338,14 @@ class QueryPool:
         if healthy and not self._closed:
             self._put_idle(worker)
             return
+        if worker.process.is_alive():
+            worker.process.kill()  # at once; reaping it and starting the next need not keep the client waiting
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+
+    def _replace(self, worker: _Worker) -> None:
         worker.kill()
         if not self._closed:
-            threading.Thread(target=self._replace, daemon=True).start()
-
-    def _replace(self) -> None:
-        self._admit([_Worker(self.source, self._context)])
+            self._admit([_Worker(self.source, self._context)])
 
     def close(self) -> None:
         """Stop every idle worker; busy ones are stopped when their query returns."""

@@ -594,8 +594,7 @@ class OxigraphServer(System):
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--union-default-graph",
-                "--timeout-s",
-                str(int(self.args.timeout)),
+                *(["--timeout-s", str(int(self.args.timeout))] if getattr(self.args, "oxigraph_timeout", True) else []),
             ]
         )
         self.wait_http("/query?" + urllib.parse.urlencode({"query": "ASK {}"}), 600)

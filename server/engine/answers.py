@@ -8,13 +8,18 @@ engine answers.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
 from pyoxigraph import QueryBoolean
+from pyoxigraph import QueryResultsFormat
 from pyoxigraph import QuerySolutions
 from pyoxigraph import RdfFormat
+from pyoxigraph import parse_query_results
 from pyoxigraph import serialize
 
 from server.common.errors import NotAcceptable
@@ -60,15 +65,22 @@ class QueryAnswer:
     media_type: str
     body: bytes
     seconds: float
-    rows: int | None = None
+    rows: int | None = None  # counted when cut at the row cap
     truncated: bool = False
 
 
-def serialize_answer(result, job: QueryJob, *, started: float, cut_at: int | None = None) -> QueryAnswer:
+def serialize_answer(
+    result, job: QueryJob, *, started: float, cut_at: int | None = None, again: Callable[[], object] | None = None
+) -> QueryAnswer:
     """Serialise an engine's result as `job` asks, within its row and byte caps.
 
     `cut_at` is the row cap at which the engine itself says it cut the solutions
     (a remote engine's own cap): the answer is then marked truncated too.
+
+    Given `again` (the same result, asked anew: the embedded store's), solutions are written
+    by the engine's own serialiser (pyoxigraph's, the same bytes as server/engine/results.py
+    writes, many times faster); only an answer past the row or byte cap is written again in
+    Python, from `again()`, cut at the row cap and marked so.
 
     :raises NotAcceptable: if the job has no format for this kind of result.
     :raises ResultTooLarge: past the byte cap, or past a row cap in a format that cannot say so.
@@ -80,6 +92,11 @@ def serialize_answer(result, job: QueryJob, *, started: float, cut_at: int | Non
             raise not_acceptable(kind)
         if kind == "boolean":
             return QueryAnswer(kind, job.results_media_type, write_boolean(name, bool(result)), _since(started))
+        if again is not None and cut_at is None:
+            body = _engine_solutions(result, name, job)
+            if body is not None:
+                return QueryAnswer(kind, job.results_media_type, body, _since(started))
+            result = again()
         variables = result.variables
         rows = []
         truncated = cut_at is not None
@@ -109,6 +126,41 @@ def serialize_answer(result, job: QueryJob, *, started: float, cut_at: int | Non
     if output.over:
         _check_size(b"", job, over=True)
     return QueryAnswer("triples", job.graph_media_type, output.getvalue(), _since(started))
+
+
+# The fewest bytes a row takes in each format ("{}," "<result></result>" "\r\n" "\n"): a body of fewer
+# than max_rows times this many bytes has at most max_rows rows, uncounted.
+MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2, "tsv": 1}
+ENGINE_FORMATS = {
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+}
+
+
+def _engine_solutions(result: QuerySolutions, name: str, job: QueryJob) -> bytes | None:
+    """The solutions as the engine writes them, or None past the byte cap or the row cap."""
+    output = _CappedBuffer(job.max_bytes)
+    try:
+        result.serialize(output, ENGINE_FORMATS[name])
+    except (OSError, ValueError):
+        if not output.over:
+            raise
+    if output.over:
+        return None
+    body = output.getvalue()
+    if len(body) > MIN_ROW_BYTES[name] * job.max_rows and _count_rows(body, name) > job.max_rows:
+        return None
+    return body
+
+
+def _count_rows(body: bytes, name: str) -> int:
+    if name == "tsv":  # one line a row: the values' own line breaks are escaped
+        return body.count(b"\n") - 1
+    if name == "csv":
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
+    return sum(1 for _ in parse_query_results(body, format=ENGINE_FORMATS[name]))
 
 
 def not_acceptable(kind: str) -> NotAcceptable:

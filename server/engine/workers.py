@@ -102,7 +102,7 @@ def answer_job(store, job: QueryJob) -> tuple:
             result = store.query(job.query, **options)
         except SyntaxError as exc:
             return ("syntax", str(exc))
-        return ("ok", serialize_answer(result, job, started=started))
+        return ("ok", serialize_answer(result, job, started=started, again=lambda: store.query(job.query, **options)))
     except PublisherError as exc:  # a cap or format the client's answer cannot meet
         return ("refused", exc)
     except OSError as exc:

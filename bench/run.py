@@ -10,8 +10,8 @@ Oxigraph server. Results are also written to bench/_runs/{size}/results.{json,md
 
 Systems (all answer with the default graph as the union of the named graphs):
 
-    ours        `python -m server serve --root DATA --port 0 --store-path RUN/ours-store` (build, validate, dumps,
-                on-disk store, worker pool, waitress; restart reopens the store; --ours-store=memory for in memory)
+    ours        `python -m server serve --root DATA --port 0` with README's settings (build, validate, dumps, worker
+                pool, waitress; in memory; --ours-store=disk adds --store-path RUN/ours-store, which restart reopens)
     oxigraph    `oxigraph load` into a fresh location, then `oxigraph serve-read-only --union-default-graph`
     pyoxigraph  a child process with `Store(path).bulk_load(...)`, queried directly (no HTTP); the same
                 store reopened read-only for the restart time
@@ -1056,8 +1056,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ours-store",
         choices=["disk", "memory"],
-        default="disk",
-        help="our server's store: on disk (--store-path in the run folder; restart reopens it) or in memory",
+        default="memory",
+        help="our server's store: in memory (README's default) or on disk (--store-path in the run folder)",
     )
     parser.add_argument(
         "--ours-arg",

@@ -10,7 +10,7 @@ connections for `--duration` seconds to each system in turn, on the same data:
 
     ours      `python -m server serve` with README's settings, answer cache and rate limit off (as run.py);
               in memory unless --ours-store disk
-    oxigraph  `oxigraph serve-read-only --union-default-graph` on its own store
+    oxigraph  `oxigraph serve-read-only --union-default-graph` on its own store (no --timeout-s: see main())
     flask     bench/flask_app.py: Flask + pyoxigraph in process, waitress with 8 threads, no checks
     rdflib    rdflib-endpoint, when installed (see bench/README.md)
 
@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, and our query deadline")
     parser.add_argument("--systems", default="ours,oxigraph,flask,rdflib")
+    parser.add_argument("--items", default="", help="comma-separated items of the mix (default: all but the dump)")
     parser.add_argument("--ours-store", choices=["disk", "memory"], default="memory")
     parser.add_argument("--ours-arg", action="append", default=[])
     parser.add_argument("--out", type=Path, default=BENCH)
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     default_rdflib = BENCH / ".venv" / "bin" / "python"
     parser.add_argument("--rdflib-python", default=str(default_rdflib if default_rdflib.exists() else sys.executable))
     args = parser.parse_args(argv)
+    # The Oxigraph server's --timeout-s starts a thread per query that lives as long as the timeout: under
+    # wrk it ran out of threads and answered 500 ("Resource temporarily unavailable"). It runs without.
+    args.oxigraph_timeout = False
     if not shutil.which(args.wrk):
         parser.error("wrk is not installed (apt-get install wrk)")
     names = args.systems.split(",")
@@ -145,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         names.remove("rdflib")
     root, summary = prepare_data(args.triples, args.seed, regenerate=False, out=args.out.resolve())
     items = mix(summary["sample"], data_sizes(root))
+    if args.items:
+        items = [item for item in items if item.name in args.items.split(",")]
     workdir = args.out.resolve() / "_runs" / size_name(args.triples) / "wrk"
     workdir.mkdir(parents=True, exist_ok=True)
     quads = root / "_bench" / "quads.nq"
@@ -167,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             sampler.stop()
     base = results.get("oxigraph", {}).get("rate")
     lines = [
-        f"### wrk, {args.connections} connections, {args.duration:g} s, the mix of bench/run.py without the dump, "
+        f"### wrk, {args.connections} connections, {args.duration:g} s, "
+        f"{'items ' + args.items if args.items else 'the mix of bench/run.py without the dump'}, "
         f"{summary['triples_generated']:,} generated triples; load average {load_before:.1f} / "
         f"{os.getloadavg()[0]:.1f} (before / after), {os.cpu_count()} cores",
         "",

@@ -18,7 +18,6 @@ from server.engine.workers import DataSource
 from server.engine.workers import QueryCrashed
 from server.engine.workers import QueryPool
 from server.engine.workers import ServiceBusy
-from server.engine.workers import job_key
 from tests.conftest import wait_until
 
 JSON = "application/sparql-results+json"
@@ -118,21 +117,24 @@ def test_heavy_queries_leave_a_worker_for_quick_ones_and_wait_in_a_bounded_queue
         except PublisherError as exc:
             outcomes[name] = type(exc).__name__
 
-    heavy = [threading.Thread(target=ask, args=(f"heavy {n}", f"{RUNAWAY} # {n}")) for n in range(4)]
-    heavy[0].start()  # takes the one heavy slot
+    first, second = f"{RUNAWAY} # 1", f"{RUNAWAY} # 2"
+    threads = [threading.Thread(target=ask, args=(name, text)) for name, text in
+               (("first", first), ("second", second), ("first again", first))]
+    threads[0].start()  # takes the one heavy slot
     assert wait_until(lambda: pool._heavy == 1)
-    heavy[1].start()  # turns heavy on the last worker: stopped there, it waits for the heavy slot
-    assert wait_until(lambda: job_key(job(f"{RUNAWAY} # 1")) in pool._known_heavy and pool._waiting == 1)
-    quick = [count_triples(pool) for _ in range(5)]  # answered meanwhile, on the worker kept for them
-    heavy[2].start()  # the second waiting place
-    assert wait_until(lambda: pool._waiting == 2)
-    ask("heavy 3", f"{RUNAWAY} # 3")  # no place left: refused at once
-    for thread in heavy[:3]:
-        thread.join()
+    threads[1].start()  # turns heavy on the last worker, and runs on there while no quick query needs it
+    assert wait_until(lambda: len(pool._borrowed) == 1)
+    quick = [count_triples(pool) for _ in range(3)]  # the first stops it; all are answered on that worker
     assert min(quick) > 0
-    assert outcomes == {"heavy 0": "QueryTimedOut", "heavy 1": "QueryTimedOut", "heavy 2": "QueryTimedOut",
-                        "heavy 3": "ServiceBusy"}
-    assert job_key(job(f"{RUNAWAY} # 0")) in pool._known_heavy  # asked again, it waits for a heavy slot at once
+    assert wait_until(lambda: pool._waiting == 1)  # the second query waits for a heavy slot
+    threads[2].start()  # known heavy: waits for a heavy slot at once, leaving the idle worker to quick queries
+    assert wait_until(lambda: pool._waiting == 2)
+    assert len(pool._idle) == 1
+    ask("one too many", second)  # no waiting place left: refused at once
+    for thread in threads:
+        thread.join()
+    assert outcomes == {"first": "QueryTimedOut", "second": "QueryTimedOut", "first again": "QueryTimedOut",
+                        "one too many": "ServiceBusy"}
 
 
 def test_the_deadline_counts_the_wait_for_a_worker(make_pool):

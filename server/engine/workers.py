@@ -12,8 +12,9 @@ in the web process: each runs in a worker process of a `QueryPool`, which
 - keeps cheap queries apart from heavy ones: a query still running after
   `heavy_after_s` is heavy, and at most `size - 1` heavy queries run at once, so
   one worker is always left for the quick lookups that come meanwhile. A query that
-  turns heavy when those slots are full is stopped and waits for a heavy slot (its
-  text is remembered, so it waits there at once the next time);
+  turns heavy when those slots are full runs on until a quick query needs its worker;
+  then it is stopped and waits for a heavy slot (its text is remembered, so it waits
+  there at once the next time);
 - sheds load: at most `queue_size` queries wait for a worker, each at most
   `queue_timeout_s`; any more get `ServiceBusy` (503 with Retry-After) at once,
   so waiting queries never hold all of the server's HTTP threads;
@@ -138,6 +139,8 @@ DEMOTE_AFTER_S = 1.0
 LOWEST_PRIORITY = 19
 # A query still running after this many seconds is heavy (see QueryPool).
 HEAVY_AFTER_S = 0.25
+# How often a heavy query on the worker kept for quick ones looks whether to make way.
+BORROWED_POLL_S = 0.02
 # How many texts of heavy queries are remembered.
 KNOWN_HEAVY = 1024
 _REQUEUE = ("requeue",)
@@ -164,12 +167,16 @@ class _Worker:
         gets the lowest CPU priority, so a runaway slows no one else while it runs to its deadline."""
         if self.connection.poll(max(min(demote_after, timeout), 0)):
             return True
-        try:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWEST_PRIORITY)
-            self.demoted = True
-        except OSError:  # pragma: no cover - the process may just have ended
-            pass
-        return self.connection.poll(max(timeout - demote_after, 0))
+        self.demote()
+        return self.connection.poll(max(timeout - max(demote_after, 0), 0))
+
+    def demote(self) -> None:
+        if not self.demoted:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWEST_PRIORITY)
+                self.demoted = True
+            except OSError:  # pragma: no cover - the process may just have ended
+                pass
 
     def restore_priority(self) -> bool:
         """Give a demoted worker its priority back; False if that is not allowed (replace it)."""
@@ -223,6 +230,7 @@ class QueryPool:
         self._heavy = 0  # heavy queries running
         self._waiting = 0  # callers waiting for a worker
         self._known_heavy: OrderedDict[str, None] = OrderedDict()
+        self._borrowed: list[threading.Event] = []  # heavy queries on the worker kept for quick ones
         self._closed = False
         workers = [_Worker(source, self._context) for _ in range(size)]
         # Serve as soon as one worker is ready; the others join the pool as they come up.
@@ -279,6 +287,8 @@ class QueryPool:
                 try:
                     until = min(deadline, time.monotonic() + self.queue_timeout_s)
                     while not free():
+                        if not heavy:
+                            self._preempt_borrowed()
                         remaining = until - time.monotonic()
                         if remaining <= 0:
                             if until >= deadline:
@@ -292,19 +302,31 @@ class QueryPool:
             return self._idle.pop()
 
     def _ask(self, worker: _Worker, job: QueryJob, key: str, *, heavy: bool, deadline: float) -> tuple:
-        """Send `job` to `worker` and wait for its message; `_REQUEUE` if it turned heavy with no heavy slot free."""
+        """Send `job` to `worker` and wait for its message; `_REQUEUE` if it was stopped to free the worker."""
         healthy = False
         sent = time.monotonic()
+        preempt: threading.Event | None = None
         try:
             worker.connection.send(job)
             if not heavy and not worker.connection.poll(max(min(self.heavy_after_s, deadline - sent), 0)):
                 self._remember_heavy(key)
-                with self._changed:
-                    if self._heavy < self.heavy_slots:
-                        self._heavy += 1
-                        heavy = True
-                if not heavy:  # stopped now, so that the worker left for quick queries is free again
-                    return _REQUEUE
+                heavy = self._claim_heavy_slot()
+                if not heavy:
+                    # Heavy, with every heavy slot taken, on the worker kept for quick queries: it runs on
+                    # until a heavy slot frees or a quick query needs the worker (then it is stopped, to wait).
+                    preempt = threading.Event()
+                    with self._changed:
+                        self._borrowed.append(preempt)
+                    while not worker.connection.poll(BORROWED_POLL_S):
+                        if preempt.is_set():
+                            return _REQUEUE
+                        if time.monotonic() >= deadline:
+                            raise self._timed_out()
+                        if time.monotonic() - sent >= DEMOTE_AFTER_S:
+                            worker.demote()
+                        heavy = self._claim_heavy_slot()
+                        if heavy:
+                            break
             ran = time.monotonic() - sent
             if not worker.wait(deadline - time.monotonic(), demote_after=DEMOTE_AFTER_S - ran):
                 raise self._timed_out()
@@ -315,11 +337,27 @@ class QueryPool:
             healthy = worker.restore_priority()
             return message
         finally:
-            if heavy:
-                with self._changed:
+            with self._changed:
+                if preempt is not None and preempt in self._borrowed:
+                    self._borrowed.remove(preempt)
+                if heavy:
                     self._heavy -= 1
                     self._changed.notify_all()
             self._give_back(worker, healthy)
+
+    def _claim_heavy_slot(self) -> bool:
+        with self._changed:
+            if self._heavy < self.heavy_slots:
+                self._heavy += 1
+                return True
+            return False
+
+    def _preempt_borrowed(self) -> None:
+        """Stop a heavy query running on the worker kept for quick ones (it waits for a heavy slot)."""
+        for preempt in self._borrowed:
+            if not preempt.is_set():
+                preempt.set()
+                return
 
     def _timed_out(self) -> QueryTimedOut:
         return QueryTimedOut(

@@ -106,7 +106,7 @@ def test_overload_is_shed_with_service_busy(make_pool):
 
 
 def test_heavy_queries_leave_a_worker_for_quick_ones_and_wait_in_a_bounded_queue(make_pool):
-    pool = make_pool(size=2, timeout_s=3, queue_size=2, queue_timeout_s=3)
+    pool = make_pool(size=2, timeout_s=5, queue_size=2, queue_timeout_s=5)
     assert wait_until(lambda: len(pool._idle) == 2)
     outcomes: dict[str, str] = {}
 
@@ -141,7 +141,8 @@ def test_the_deadline_counts_the_wait_for_a_worker(make_pool):
     pool = make_pool(timeout_s=1.5, queue_timeout_s=10)
     runaway = threading.Thread(target=lambda: pytest.raises(QueryTimedOut, pool.run, job(RUNAWAY)))
     runaway.start()
-    assert wait_until(lambda: not pool._idle)
+    while pool._idle:  # asked right after the runaway: its worker's replacement comes too late for it
+        time.sleep(0.005)
     with pytest.raises(QueryTimedOut, match="stopped at its deadline of 1.5 s"):
         pool.run(job("ASK { ?s ?p ?o }"))  # waits behind the runaway until its own deadline, not 10 s
     runaway.join()

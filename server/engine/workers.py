@@ -138,7 +138,7 @@ def _is_absolute_iri(iri: str) -> bool:
 DEMOTE_AFTER_S = 1.0
 LOWEST_PRIORITY = 19
 # A query still running after this many seconds is heavy (see QueryPool).
-HEAVY_AFTER_S = 0.25
+HEAVY_AFTER_S = 0.5
 # How often a heavy query on the worker kept for quick ones looks whether to make way.
 BORROWED_POLL_S = 0.02
 # How many texts of heavy queries are remembered.
@@ -262,16 +262,17 @@ class QueryPool:
         deadline = time.monotonic() + self.timeout_s
         key = job_key(job)
         heavy = key in self._known_heavy
+        admitted = False  # a query stopped to make way waits again whatever the queue holds
         while True:
             if time.monotonic() >= deadline:
                 raise self._timed_out()
-            worker = self._take(heavy=heavy, deadline=deadline)
+            worker = self._take(heavy=heavy, deadline=deadline, admitted=admitted)
             message = self._ask(worker, job, key, heavy=heavy, deadline=deadline)
             if message is not _REQUEUE:
                 return answer_of(message)
-            heavy = True
+            heavy = admitted = True
 
-    def _take(self, *, heavy: bool, deadline: float) -> _Worker:
+    def _take(self, *, heavy: bool, deadline: float, admitted: bool = False) -> _Worker:
         """An idle worker (for a heavy query: only while a heavy slot is free), waiting in the bounded queue."""
 
         def free() -> bool:
@@ -279,7 +280,7 @@ class QueryPool:
 
         with self._changed:
             if not free():
-                if self._waiting >= self.queue_size:
+                if self._waiting >= self.queue_size and not admitted:
                     raise ServiceBusy(
                         f"All query workers are busy and {self._waiting} queries already wait; try again shortly."
                     )

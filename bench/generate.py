@@ -17,7 +17,7 @@ The generated graphs, each a register a government publishes next to the bundled
     graph/bench-events          dated meetings (schema:Event, schema:startDate/endDate as xsd:date,
                                 schema:organizer, schema:location, mic:discussedTheme)
     graph/bench-funds           mic:Fund with schema:amount (xsd:decimal) in JPY, mic:permanent, mic:revenueSource
-    graph/bench-countries       schema:Country with ISO 3166 codes
+    graph/bench-countries       schema:Country (no ISO 3166 codes: none is verified)
     graph/bench-statistics      RDF Data Cube: qb:DataSet, its qb:DataStructureDefinition and qb:Observation
                                 (reporting organisation, sdmx refArea/refPeriod, obsValue as xsd:decimal)
 
@@ -173,36 +173,36 @@ POSTS = [
     ("企画官", "Senior Planning Officer"),
 ]
 COUNTRIES = [
-    ("日本", "Japan", "JP", "JPN"),
-    ("アメリカ合衆国", "United States", "US", "USA"),
-    ("英国", "United Kingdom", "GB", "GBR"),
-    ("フランス", "France", "FR", "FRA"),
-    ("ドイツ", "Germany", "DE", "DEU"),
-    ("イタリア", "Italy", "IT", "ITA"),
-    ("カナダ", "Canada", "CA", "CAN"),
-    ("オーストラリア", "Australia", "AU", "AUS"),
-    ("インド", "India", "IN", "IND"),
-    ("インドネシア", "Indonesia", "ID", "IDN"),
-    ("ベトナム", "Viet Nam", "VN", "VNM"),
-    ("タイ", "Thailand", "TH", "THA"),
-    ("フィリピン", "Philippines", "PH", "PHL"),
-    ("マレーシア", "Malaysia", "MY", "MYS"),
-    ("シンガポール", "Singapore", "SG", "SGP"),
-    ("大韓民国", "Republic of Korea", "KR", "KOR"),
-    ("ブラジル", "Brazil", "BR", "BRA"),
-    ("メキシコ", "Mexico", "MX", "MEX"),
-    ("ケニア", "Kenya", "KE", "KEN"),
-    ("南アフリカ", "South Africa", "ZA", "ZAF"),
-    ("エジプト", "Egypt", "EG", "EGY"),
-    ("トルコ", "Turkey", "TR", "TUR"),
-    ("スペイン", "Spain", "ES", "ESP"),
-    ("オランダ", "Netherlands", "NL", "NLD"),
-    ("スウェーデン", "Sweden", "SE", "SWE"),
-    ("フィンランド", "Finland", "FI", "FIN"),
-    ("ポーランド", "Poland", "PL", "POL"),
-    ("チリ", "Chile", "CL", "CHL"),
-    ("ペルー", "Peru", "PE", "PER"),
-    ("ニュージーランド", "New Zealand", "NZ", "NZL"),
+    ("日本", "Japan"),
+    ("アメリカ合衆国", "United States"),
+    ("英国", "United Kingdom"),
+    ("フランス", "France"),
+    ("ドイツ", "Germany"),
+    ("イタリア", "Italy"),
+    ("カナダ", "Canada"),
+    ("オーストラリア", "Australia"),
+    ("インド", "India"),
+    ("インドネシア", "Indonesia"),
+    ("ベトナム", "Viet Nam"),
+    ("タイ", "Thailand"),
+    ("フィリピン", "Philippines"),
+    ("マレーシア", "Malaysia"),
+    ("シンガポール", "Singapore"),
+    ("大韓民国", "Republic of Korea"),
+    ("ブラジル", "Brazil"),
+    ("メキシコ", "Mexico"),
+    ("ケニア", "Kenya"),
+    ("南アフリカ", "South Africa"),
+    ("エジプト", "Egypt"),
+    ("トルコ", "Turkey"),
+    ("スペイン", "Spain"),
+    ("オランダ", "Netherlands"),
+    ("スウェーデン", "Sweden"),
+    ("フィンランド", "Finland"),
+    ("ポーランド", "Poland"),
+    ("チリ", "Chile"),
+    ("ペルー", "Peru"),
+    ("ニュージーランド", "New Zealand"),
 ]
 THEME_SCHEMES = [
     ("bench-digital-policy", "デジタル政策の論点", "Digital policy themes"),
@@ -233,6 +233,8 @@ INDICATORS = [
 ]
 
 # Average triples per resource of each kind (as written below), to size the registers.
+# Bumped when the generated data changes, so that a cached bench/_data/{size} is generated again.
+VERSION = 2
 SHARES = {"organization": 0.10, "people": 0.18, "event": 0.16, "fund": 0.08, "concept": 0.03, "observation": 0.45}
 PER = {"organization": 7.5, "people": 16.0, "event": 11.0, "fund": 11.0, "concept": 7.5, "observation": 7.0}
 
@@ -308,18 +310,19 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
     data = out / "data"
     counts = {kind: max(1, int(triples * SHARES[kind] / PER[kind])) for kind in SHARES}
     passage = lambda: rng.choice(PASSAGES)  # noqa: E731
-    summary: dict = {"triples_requested": triples, "seed": seed, "graphs": {}}
+    summary: dict = {"triples_requested": triples, "seed": seed, "version": VERSION, "graphs": {}}
 
     # ---- countries
     w = Writer(data / "bench-countries.ttl")
     countries = []
-    for ja, en, a2, a3 in COUNTRIES:
+    for ja, en in COUNTRIES:
         slug = "bench-" + en.lower().replace(" ", "-")
         countries.append(f"place:{slug}")
         w.subject(
             f"place:{slug}",
             labelled("schema:Country", ja, en, passage())
-            + [("mic:iso3166Alpha2", lit(a2)), ("mic:iso3166Alpha3", lit(a3))],
+            # No ISO 3166 codes: shapes/ publishes an identifier only when links/links.tsv lists it, with
+            # its source, for the resource (these countries are made up).
         )
     w.close()
     summary["graphs"]["bench-countries"] = w.triples
@@ -470,7 +473,6 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
         [
             ("a", ["qb:DimensionProperty"]),
             ("rdfs:label", [lit("報告組織", "ja"), lit("Reporting organisation", "en")]),
-            ("rdfs:range", "org:Organization"),
         ],
     )
     w.subject(
@@ -488,13 +490,12 @@ def generate(out: Path, *, triples: int, seed: int) -> dict:
             ),
         ],
     )
-    for name, kind, prop in (
-        ("org", "qb:dimension", dimension),
-        ("period", "qb:dimension", "sdmx-dimension:refPeriod"),
-        ("area", "qb:dimension", "sdmx-dimension:refArea"),
-        ("value", "qb:measure", "sdmx-measure:obsValue"),
-    ):
-        w.subject(f"stat:bench-structure-{name}", [(kind, prop)])
+    # Only the dimension of ours is named: shapes/ takes an IRI outside the base that a resource of ours
+    # points to (sdmx-dimension:refArea as a qb:dimension, org:Organization as a range) for an external
+    # identifier, which links/links.tsv would have to list.
+    w.subject("stat:bench-structure-org", [("qb:dimension", dimension)])
+    for name in ("period", "area", "value"):
+        w.subject(f"stat:bench-structure-{name}", [("a", ["qb:ComponentSpecification"])])
     for slug, ja, en in INDICATORS:
         w.subject(
             f"stat:bench-{slug}",

@@ -53,6 +53,7 @@ BASE = "https://mic-ict.example.org/"
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(PROJECT))
 
+from generate import VERSION  # noqa: E402
 from generate import generate  # noqa: E402
 from generate import size_name  # noqa: E402
 
@@ -219,7 +220,11 @@ def prepare_data(triples: int, seed: int, *, regenerate: bool, out: Path = BENCH
     root = out / "_data" / size_name(triples)
     summary_path = root / "bench.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
-    if regenerate or summary is None or summary["seed"] != seed or summary["triples_requested"] != triples:
+    if (
+        regenerate
+        or summary is None
+        or (summary["seed"], summary["triples_requested"], summary.get("version")) != (seed, triples, VERSION)
+    ):
         log(f"generating {triples} triples (seed {seed}) into {root}")
         summary = generate(root, triples=triples, seed=seed)
         shutil.rmtree(root.parent.parent / "_runs" / size_name(triples) / "stores", ignore_errors=True)

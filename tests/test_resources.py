@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from pyoxigraph import DefaultGraph
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
+from pyoxigraph import Quad
+from pyoxigraph import RdfFormat
 from pyoxigraph import Triple
 from pyoxigraph import parse
 
 from server.web.describe import MAX_INBOUND
-from server.web.describe import passage_of
 from tests.conftest import BASE
 from tests.conftest import MEETING
 from tests.conftest import MIC
@@ -29,6 +31,7 @@ SUFFIXES = {
     "nt": "application/n-triples",
     "rdf": "application/rdf+xml",
     "jsonld": "application/ld+json",
+    "trig": "application/trig",
     "html": "text/html",
 }
 
@@ -217,8 +220,15 @@ def test_ontology_term_resolves_with_its_label(client, release):
     assert labels_of(release, term) <= triples_of(response)
 
 
+def passage_graphs(release) -> dict[str, str]:
+    """Graph IRI -> the passage it was drawn from, as graph/provenance says."""
+    query = "SELECT ?g ?p WHERE { ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?p . ?p <https://schema.org/text> ?t }"
+    rows = select(release, query)
+    return {row["g"].value: row["p"].value for row in rows}
+
+
 def test_graph_iri_resolves(client, release):
-    graph = sorted(g.value for g in release.store.named_graphs() if passage_of(g.value, release.iris))[0]
+    graph = sorted(passage_graphs(release))[0]
     response = client.get(path_of(graph) + ".nt")
     assert response.status_code == 200
     stated = {
@@ -264,6 +274,44 @@ def test_unsafe_paths_get_a_client_error(client, path):
     assert b"Traceback" not in response.get_data()
 
 
+# --- per-statement provenance as data: TriG ---------------------------------------
+
+
+def quads_of(response) -> set[Quad]:
+    return set(parse(response.get_data(), format=RdfFormat.TRIG))
+
+
+def test_trig_twin_puts_each_statement_in_the_graphs_that_state_it(client, release):
+    response = client.get(path_of(MIC) + ".trig")
+    assert response.status_code == 200 and response.mimetype == "application/trig"
+    stated = {q for q in release.store.quads_for_pattern(NamedNode(MIC), None, None) if q.graph_name != DefaultGraph()}
+    stated |= {q for q in release.store.quads_for_pattern(None, None, NamedNode(MIC)) if q.graph_name != DefaultGraph()}
+    quads = quads_of(response)
+    assert stated and stated <= quads
+    assert not any(isinstance(q.graph_name, DefaultGraph) for q in quads)
+
+
+def test_trig_twin_says_which_passage_each_graph_was_drawn_from(client, release):
+    quads = quads_of(client.get(path_of(MIC) + ".trig"))
+    graphs = {q.graph_name.value for q in quads if q.subject == NamedNode(MIC)}
+    drawn = passage_graphs(release)
+    derived = {
+        (q.subject.value, q.object.value, q.graph_name.value)
+        for q in quads
+        if q.predicate.value == "http://www.w3.org/ns/prov#wasDerivedFrom" and q.subject.value in graphs
+    }
+    expected = {(g, drawn[g], BASE + "graph/provenance") for g in graphs if g in drawn}
+    assert expected and derived == expected
+
+
+def test_trig_is_negotiated_and_holds_the_triples_of_the_turtle_twin(client):
+    response = client.get(path_of(MIC), headers={"Accept": "application/trig"})
+    assert response.mimetype == "application/trig"
+    assert response.headers["Content-Location"] == path_of(MIC) + ".trig"
+    turtle = triples_of(client.get(path_of(MIC) + ".ttl"))
+    assert turtle <= {Triple(q.subject, q.predicate, q.object) for q in quads_of(response)}
+
+
 # --- the page ---------------------------------------------------------------------
 
 
@@ -290,7 +338,7 @@ def test_page_links_its_turtle_twin(client):
 
 def test_page_shows_the_passage_stating_each_fact(client, release):
     rows = list(release.store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{MIC}> ?p ?o }} }}"))
-    passages = {passage_of(row["g"].value, release.iris) for row in rows} - {None}
+    passages = {passage_graphs(release).get(row["g"].value) for row in rows} - {None}
     assert passages
     html = client.get(path_of(MIC) + ".html").get_data(as_text=True)
     for passage in passages:

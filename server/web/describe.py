@@ -13,9 +13,12 @@ A description holds, so that a client needs no second request to show it:
   (``ontology``, whose graph is ``graph/ontology``), the statements of that
   graph too, unless it holds more than MAX_GRAPH_CONTENT.
 
-Each statement keeps the named graphs that state it, so pages can show the
-passage behind every fact (graph ``graph/A1`` is what passage ``id/passage/A1``
-states).
+Each statement keeps the named graphs that state it, and the description
+holds the passage each of those graphs was drawn from, as the data says it
+(``graph/A1 prov:wasDerivedFrom id/passage/A1`` in ``graph/provenance``, the
+passage having a ``schema:text``), so pages can show the passage behind every
+fact and the TriG twin can carry it as data. A graph drawn from no passage
+(``graph/links``, ``graph/schemes``, ``graph/ontology``) is named as itself.
 
 A graph kept outside the store (`Extra`: the release's own description,
 ``graph/dataset``, which no query of the data may see) is read as if the store
@@ -33,16 +36,17 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
+from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Triple
 from pyoxigraph import serialize
+from rdflib.namespace import PROV
 from rdflib.namespace import RDFS
 from rdflib.namespace import SKOS
 
 from server.common.errors import QueryFailed
 from server.common.errors import ResourceNotFound
 from server.common.vocab import GRAPH_PATH
-from server.common.vocab import ID_PATH
 from server.common.vocab import SCHEMA
 from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DATASET_FORMATS = (RdfFormat.TRIG, RdfFormat.N_QUADS)  # the formats of named graphs (JSON-LD stays triples)
 MAX_INBOUND = 1000
 MAX_GRAPH_CONTENT = 10_000
 LABEL_PREDICATES = (str(RDFS.label), str(SKOS.prefLabel))
@@ -68,13 +73,23 @@ SELECT ?s ?p ?o ?g WHERE {
 # One pattern per label predicate, each with a constant predicate: a variable predicate bound by
 # VALUES is planned as a scan of every quad (27 ms at 100k triples against 0.4 ms for 50 names).
 LABELS = """
-SELECT ?n ?p ?l WHERE {
+SELECT ?n ?p ?l ?g WHERE {
   VALUES ?n { $names }
-  { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?l BIND(<http://www.w3.org/2000/01/rdf-schema#label> AS ?p) }
+  { GRAPH ?g { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?l }
+    BIND(<http://www.w3.org/2000/01/rdf-schema#label> AS ?p) }
   UNION
-  { ?n <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(<http://www.w3.org/2004/02/skos/core#prefLabel> AS ?p) }
+  { GRAPH ?g { ?n <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }
+    BIND(<http://www.w3.org/2004/02/skos/core#prefLabel> AS ?p) }
 }
 """
+# The passage each graph was drawn from, with its text, and the graph that says so.
+PASSAGES = """
+SELECT ?g ?p ?t ?h WHERE {
+  VALUES ?g { $graphs }
+  GRAPH ?h { ?g <$derived> ?p }
+  ?p <$text> ?t
+}
+""".replace("$derived", str(PROV.wasDerivedFrom)).replace("$text", str(SCHEMA.text))
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,19 @@ class Statement:
     graphs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Passage:
+    """The passage a named graph was drawn from: its IRI, its text, and the graph stating the derivation."""
+
+    iri: str
+    text: str
+    stated_in: str
+
+    @property
+    def name(self) -> str:
+        return self.iri.rsplit("/", 1)[-1]
+
+
 @dataclass
 class Description:
     """What is known about one IRI; see the module docstring."""
@@ -100,23 +128,43 @@ class Description:
     iri: str
     own: list[Statement] = field(default_factory=list)
     inbound: list[Statement] = field(default_factory=list)
-    labels: list[Triple] = field(default_factory=list)
+    labels: list[Statement] = field(default_factory=list)
     contents: list[Triple] = field(default_factory=list)
     content_graph: str | None = None
     truncated: bool = False
+    passages: dict[str, Passage] = field(default_factory=dict)  # graph -> the passage it was drawn from
+
+    @property
+    def size(self) -> int:
+        """The number of statements held (at least 1)."""
+        return 1 + len(self.own) + len(self.inbound) + len(self.labels) + len(self.contents)
 
     def triples(self) -> list[Triple]:
         """Every triple of the description once, the resource's own first, then by subject."""
-        seen = {s.triple for s in self.own} | {s.triple for s in self.inbound}
-        seen |= set(self.labels) | set(self.contents)
-        return sorted(
-            seen, key=lambda t: (t.subject.value != self.iri, str(t.subject), str(t.predicate), str(t.object))
-        )
+        seen = {s.triple for s in self.own + self.inbound + self.labels} | set(self.contents)
+        return sorted(seen, key=self._order)
+
+    def quads(self) -> list[Quad]:
+        """Every statement of the description in each graph that states it, and which passage each graph
+        was drawn from, in the graph that says so."""
+        quads = {Quad(*s.triple, NamedNode(g)) for s in self.own + self.inbound + self.labels for g in s.graphs}
+        if self.content_graph is not None:
+            quads |= {Quad(*t, NamedNode(self.content_graph)) for t in self.contents}
+        derived = NamedNode(str(PROV.wasDerivedFrom))
+        quads |= {
+            Quad(NamedNode(graph), derived, NamedNode(p.iri), NamedNode(p.stated_in))
+            for graph, p in self.passages.items()
+        }
+        return sorted(quads, key=lambda q: (str(q.graph_name), *self._order(q.triple)))
+
+    def _order(self, t: Triple) -> tuple:
+        return (t.subject.value != self.iri, str(t.subject), str(t.predicate), str(t.object))
 
     def label_map(self) -> dict[str, dict[str, str]]:
         """IRI -> {language: label}, rdfs:label winning over skos:prefLabel."""
         labels: dict[str, dict[str, str]] = {}
-        for triple in sorted(self.labels, key=lambda t: LABEL_PREDICATES.index(t.predicate.value), reverse=True):
+        ordered = sorted((s.triple for s in self.labels), key=lambda t: LABEL_PREDICATES.index(t.predicate.value))
+        for triple in reversed(ordered):
             if isinstance(triple.object, Literal):
                 labels.setdefault(triple.subject.value, {})[triple.object.language or ""] = triple.object.value
         return labels
@@ -144,6 +192,7 @@ def describe_resource(store: Store, iri: str, *, iris: Iris, extra: Extra = Extr
             if graph is None or not store.contains_named_graph(graph):
                 raise ResourceNotFound(iri)
         _add_labels(store, description, node, extra)
+        _add_passages(store, description)
     except OSError as exc:
         log.exception("the engine failed describing <%s>", iri)
         raise QueryFailed("The query engine failed; the error has been logged.") from exc
@@ -205,40 +254,35 @@ def _add_labels(store: Store, description: Description, node: NamedNode, extra: 
     for triple in description.contents:
         names |= {triple.subject, triple.predicate, triple.object}
     names = {name for name in names if isinstance(name, NamedNode)}
-    labels: set[Triple] = set()
+    labels: dict[Triple, set[str]] = {}
     batch = sorted(names, key=str)
     for start in range(0, len(batch), 500):
         values = " ".join(str(name) for name in batch[start : start + 500])
-        for solution in store.query(LABELS.replace("$names", values), use_default_graph_as_union=True):
-            labels.add(Triple(solution["n"], solution["p"], solution["l"]))
-    labels |= {t for t in extra.triples if t.subject in names and t.predicate.value in LABEL_PREDICATES}
-    description.labels = sorted(labels, key=str)
+        for solution in store.query(LABELS.replace("$names", values)):
+            triple = Triple(solution["n"], solution["p"], solution["l"])
+            labels.setdefault(triple, set()).add(solution["g"].value)
+    for triple in extra.triples:
+        if triple.subject in names and triple.predicate.value in LABEL_PREDICATES:
+            labels.setdefault(triple, set()).add(extra.graph)
+    statements = (Statement(triple, tuple(sorted(graphs))) for triple, graphs in labels.items())
+    description.labels = sorted(statements, key=lambda s: str(s.triple))
 
 
-def passage_of(graph: str, iris: Iris) -> str | None:
-    """The passage whose statements a graph holds, or None for other graphs.
-
-    >>> passage_of("https://x.org/graph/A1", Iris("https://x.org/"))
-    'https://x.org/id/passage/A1'
-    >>> passage_of("https://x.org/graph/ontology", Iris("https://x.org/")) is None
-    True
-    """
-    name = graph[len(iris.base + GRAPH_PATH) :] if graph.startswith(iris.base + GRAPH_PATH) else None
-    if not name or "/" in name or name in (ONTOLOGY_GRAPH, "dataset", "source"):
-        return None
-    return iris.base + ID_PATH + "passage/" + name
-
-
-def passage_texts(store: Store, passages: set[str]) -> dict[str, str]:
-    """Passage IRI -> its Japanese text (``schema:text``), for those that have one."""
-    if not passages:
-        return {}
-    values = " ".join(f"<{p}>" for p in sorted(passages))
-    query = f"SELECT ?p ?t WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA.text}> ?t }}"
-    return {s["p"].value: s["t"].value for s in store.query(query, use_default_graph_as_union=True)}
+def _add_passages(store: Store, description: Description) -> None:
+    graphs = sorted({g for s in description.own + description.inbound for g in s.graphs})
+    if not graphs:
+        return
+    query = PASSAGES.replace("$graphs", " ".join(f"<{g}>" for g in graphs))
+    for row in store.query(query, use_default_graph_as_union=True):
+        passage = Passage(row["p"].value, row["t"].value, row["h"].value)
+        description.passages.setdefault(row["g"].value, passage)
 
 
 def serialize_description(description: Description, format: RdfFormat, *, iris: Iris) -> bytes:
-    """The description's triples in `format`, with the prefixes it uses where the format has them."""
+    """The description in `format`, with the prefixes it uses where the format has them: its triples, or for
+    a format of datasets (TriG, N-Quads) its quads, each statement in the graphs that state it."""
+    if format in DATASET_FORMATS:
+        quads = description.quads()
+        return serialize(quads, format=format, prefixes=used_prefixes([q.triple for q in quads], output_prefixes(iris)))
     triples = description.triples()
     return serialize(triples, format=format, prefixes=used_prefixes(triples, output_prefixes(iris)))

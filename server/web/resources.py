@@ -11,15 +11,17 @@ itself, no 303 redirect.
 
 - ``GET /id/x`` answers 200 with the format the ``Accept`` header prefers
   (q-values honoured): HTML (``text/html``), Turtle (``text/turtle``),
-  N-Triples (``application/n-triples``), RDF/XML (``application/rdf+xml``) or
-  JSON-LD (``application/ld+json``). With ``*/*`` or no ``Accept`` (curl's
+  N-Triples (``application/n-triples``), RDF/XML (``application/rdf+xml``),
+  JSON-LD (``application/ld+json``) or TriG (``application/trig``: each
+  statement in the named graphs that state it, and the passage each graph was
+  drawn from, as ``prov:wasDerivedFrom`` in ``graph/provenance``). With ``*/*`` or no ``Accept`` (curl's
   default) it is Turtle; browsers, which rank ``text/html`` first, get the
   page. Nothing acceptable: 406. The response has ``Vary: Accept,
   Accept-Language`` and ``Content-Location: /id/x.ttl``, the URL of the
   variant sent.
 - Each variant has a URL of its own, answered without negotiation:
-  ``/id/x.ttl``, ``/id/x.jsonld``, ``/id/x.nt``, ``/id/x.rdf`` and
-  ``/id/x.html``. So IRIs of ours never end in one of those suffixes.
+  ``/id/x.ttl``, ``/id/x.jsonld``, ``/id/x.nt``, ``/id/x.rdf``,
+  ``/id/x.trig`` and ``/id/x.html``. So IRIs of ours never end in one of those suffixes.
 - Every response lists all variants in ``Link: <...>; rel="alternate";
   type="..."`` headers, and the page has the same ``<link rel="alternate">``
   elements.
@@ -61,6 +63,7 @@ from server.common.errors import BadRequest
 from server.common.errors import NotAcceptable
 from server.common.errors import ResourceNotFound
 from server.common.lru import LruCache
+from server.common.negotiate import DATASET_OFFERS
 from server.common.negotiate import HTML_OFFER
 from server.common.negotiate import RDF_OFFERS
 from server.common.negotiate import Offer
@@ -73,8 +76,6 @@ from server.release.release import Release
 from server.web.describe import Description
 from server.web.describe import Extra
 from server.web.describe import describe_resource
-from server.web.describe import passage_of
-from server.web.describe import passage_texts
 from server.web.describe import serialize_description
 from server.web.i18n import choose_language
 from server.web.imi import IMI_SUFFIX
@@ -88,12 +89,15 @@ from server.web.views import Node
 from server.web.views import neighbourhood
 from server.web.void import citation
 
-OFFERS: tuple[Offer, ...] = RDF_OFFERS + (HTML_OFFER,)
+TRIG_OFFER = next(offer for offer in DATASET_OFFERS if offer.suffix == "trig")
+MACHINE_OFFERS: tuple[Offer, ...] = RDF_OFFERS + (TRIG_OFFER,)
+OFFERS: tuple[Offer, ...] = MACHINE_OFFERS + (HTML_OFFER,)
 SUFFIXES = tuple(offer.suffix for offer in OFFERS if offer.suffix)
 LANGUAGES = ("en", "ja")
 MAX_PATH = 1024
 MAX_AGE = 300
 CACHE_SIZE = 512
+DESCRIBED_STATEMENTS = 50_000  # descriptions kept, by their number of statements
 
 
 def split_suffix(path: str) -> tuple[str, str | None]:
@@ -129,6 +133,8 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     """Blueprint "resources": the minted IRIs' paths, each with its suffix twins."""
     blueprint = Blueprint("resources", __name__)
     cache = LruCache(CACHE_SIZE)  # response bodies, by release, path and variant
+    # descriptions, by release and IRI: one description makes the page in each language and every twin
+    described = LruCache(DESCRIBED_STATEMENTS, weight=lambda d: d.size)
 
     def respond(path: str) -> Response:
         check_path(path)
@@ -193,13 +199,16 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         return response.make_conditional(request)
 
     def make_body(release: Release, engine: Engine, iri: str, offer: Offer, lang: str) -> bytes:
-        extra = Extra(dataset_graph(release.iris).value, release.description)
-        description = describe_resource(engine, iri, iris=release.iris, extra=extra)
+        description = described.get((release.version, iri))
+        if description is None:
+            extra = Extra(dataset_graph(release.iris).value, release.description)
+            description = describe_resource(engine, iri, iris=release.iris, extra=extra)
+            described.put((release.version, iri), description)
         if offer is HTML_OFFER:
             extras = {"imi": local_url(path_of(release, iri) + IMI_SUFFIX) if imi_class(engine, iri) else None}
             if iri == dataset_iri(release.iris):
                 extras["citation"] = citation(release, lang)
-            return render_page(release, engine, description, lang, **extras).encode("utf-8")
+            return render_page(release, description, lang, **extras).encode("utf-8")
         return serialize_description(description, offer.format, iris=release.iris)
 
     @blueprint.get("/<any(id, graph, release, ontology):kind>/<path:rest>")
@@ -320,8 +329,7 @@ def path_of(release: Release, iri: str) -> str:
 
 
 def render_page(
-    release: Release, engine: Engine, description: Description, lang: str, *, imi: str | None = None,
-    citation: dict | None = None,
+    release: Release, description: Description, lang: str, *, imi: str | None = None, citation: dict | None = None
 ) -> str:
     """The resource page: label, types, properties, statements pointing here, external links, and the
     passages of the source that state them, with their Japanese text; the IMI form's URL (`imi`) for an
@@ -329,20 +337,17 @@ def render_page(
     iris = release.iris
     terms = Terms(description, iris, lang)
     statements = description.own + description.inbound
-    passages = {p for s in statements for g in s.graphs if (p := passage_of(g, iris))}
-    texts = passage_texts(engine, passages)
+    passages = description.passages
 
     def sources(graphs: tuple[str, ...]) -> list[dict]:
+        """The badges of a statement: the passage behind each graph stating it (on this page), else the graph."""
         shown = []
         for graph in graphs:
-            passage = passage_of(graph, iris)
-            target = passage or graph
-            name = target.rsplit("/", 1)[-1]
-            anchor = f"#passage-{name}" if passage in texts else None
-            shown.append(
-                {"text": name, "href": local_url(iris.path_of(target) or ""), "title": texts.get(target, ""),
-                 "anchor": anchor}
-            )
+            passage = passages.get(graph)
+            if passage is not None:
+                shown.append({"text": passage.name, "href": f"#passage-{passage.name}", "title": passage.text})
+            else:
+                shown.append({"text": graph.rsplit("/", 1)[-1], "href": href_of(iris, graph), "title": graph})
         return shown
 
     rdf_type = str(RDF.type)
@@ -368,13 +373,10 @@ def render_page(
         and not iris.is_ours(s.triple.object.value)
     ]
     cited = []
-    for passage in sorted(texts):
-        name = passage.rsplit("/", 1)[-1]
-        graph = iris.graph(name)
+    for graph, passage in sorted(passages.items(), key=lambda item: item[1].iri):
         stated = [s for s in statements if graph in s.graphs and s.triple.predicate.value != DERIVED_FROM]
         facts = sorted({terms.label(s.triple.predicate.value) for s in stated})
-        cited.append({"name": name, "href": local_url(iris.path_of(passage) or ""), "text": texts[passage],
-                      "facts": facts})
+        cited.append({"name": passage.name, "href": href_of(iris, passage.iri), "text": passage.text, "facts": facts})
     path = iris.path_of(description.iri) or ""
     title = terms.label(description.iri)
     return render_template(
@@ -398,7 +400,7 @@ def render_page(
         ],
         content_graph=description.content_graph,
         truncated=description.truncated,
-        twins=[(offer, local_url(f"{path}.{offer.suffix}")) for offer in RDF_OFFERS],
+        twins=[(offer, local_url(f"{path}.{offer.suffix}")) for offer in MACHINE_OFFERS],
         version=release.version,
         imi=imi,
         citation=citation,

@@ -7,6 +7,8 @@ test project and for the full bundled graph alike.
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import pytest
 from pyoxigraph import DefaultGraph
@@ -19,6 +21,7 @@ from pyoxigraph import parse
 
 from server.web.describe import MAX_INBOUND
 from tests.conftest import BASE
+from tests.conftest import FUND
 from tests.conftest import MEETING
 from tests.conftest import MIC
 from tests.conftest import RDF_FORMATS
@@ -351,3 +354,82 @@ def test_page_links_our_iris_locally_and_shows_statements_pointing_here(client, 
     assert 'class="inbound"' in html
     linked = {subject for subject in subjects if f'href="{path_of(subject)}"' in html}
     assert linked == subjects if len(subjects) <= MAX_INBOUND else linked
+
+
+# --- the head of the page, typed literals, the ontology's index (issue 17) ------------
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+ROW_PROPERTY = re.compile(r'<tr><td><a href="[^"]*" title="([^"]*)">')
+
+
+def page_of(client, iri: str, lang: str) -> str:
+    return client.get(path_of(iri) + f".html?lang={lang}").get_data(as_text=True)
+
+
+def property_rows(html: str) -> list[str]:
+    """The property IRIs of the page's table of properties, in the order shown."""
+    table = html.split('<table class="properties">', 1)[1].split("</table>", 1)[0]
+    return ROW_PROPERTY.findall(table)
+
+
+@pytest.mark.parametrize("iri", [MEETING, FUND, MIC])
+def test_page_lists_labels_then_type_before_other_properties(client, iri):
+    rows = property_rows(page_of(client, iri, "en"))
+    assert rows[0] == LABELS[0]
+    assert RDF_TYPE in rows
+    before_type = rows[: rows.index(RDF_TYPE)]
+    assert all(p in LABELS or p.startswith("http://www.w3.org/2004/02/skos/core#") for p in before_type)
+
+
+def test_page_opens_with_the_description_in_the_readers_language(client, release):
+    descriptions = {
+        row["d"].language: row["d"].value
+        for row in select(release, f"SELECT ?d WHERE {{ <{BASE}ontology> <http://purl.org/dc/terms/description> ?d }}")
+    }
+    for lang in ("ja", "en"):
+        html = client.get(f"/ontology?lang={lang}", headers={"Accept": "text/html"}).get_data(as_text=True)
+        lead = html.split('<p class="lead"', 1)[1].split("</p>", 1)[0]
+        assert unescape(lead.split(">", 1)[1]) == descriptions[lang]
+        assert html.index('<p class="lead"') < html.index('<table class="properties">')
+
+
+@pytest.mark.parametrize(("lang", "date", "boolean"), [("ja", "2023年4月29日", "はい"), ("en", "29 April 2023", "yes")])
+def test_typed_literals_are_written_naturally_with_the_exact_literal_on_hover(client, lang, date, boolean):
+    meeting = page_of(client, MEETING, lang)
+    assert f'<time datetime="2023-04-29" title="&#34;2023-04-29&#34;^^xsd:date">{date}</time>' in meeting
+    assert "^^xsd:date</small>" not in meeting
+    fund = page_of(client, FUND, lang)
+    assert f'<span class="typed" title="&#34;true&#34;^^xsd:boolean">{boolean}</span>' in fund
+    assert "^^xsd:boolean</small>" not in fund
+
+
+def test_machine_formats_keep_the_exact_literals(client):
+    turtle = client.get(path_of(FUND) + ".nt").get_data(as_text=True)
+    assert '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>' in turtle
+    assert "はい" not in turtle
+
+
+def test_ontology_page_indexes_every_class_and_property_with_an_anchor(client, release):
+    kinds = {
+        "Class": "http://www.w3.org/2002/07/owl#Class",
+        "ObjectProperty": "http://www.w3.org/2002/07/owl#ObjectProperty",
+        "DatatypeProperty": "http://www.w3.org/2002/07/owl#DatatypeProperty",
+    }
+    terms = {
+        row["t"].value[len(BASE + "ontology/") :]
+        for kind in kinds.values()
+        for row in select(
+            release,
+            f"SELECT ?t WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?t a <{kind}> }} "
+            f'FILTER(STRSTARTS(STR(?t), "{BASE}ontology/")) }}',
+        )
+    }
+    assert len(terms) > 50
+    for lang in ("ja", "en"):
+        html = client.get(f"/ontology?lang={lang}", headers={"Accept": "text/html"}).get_data(as_text=True)
+        index = html.split('<nav class="index"', 1)[1].split("</nav>", 1)[0]
+        for name in terms:
+            assert f'<a href="#{name}">' in index, name
+            assert f'<article class="subject" id="{name}">' in html, name
+        ids = re.findall(r' id="([^"]+)"', html)
+        assert len(ids) == len(set(ids))

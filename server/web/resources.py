@@ -49,11 +49,13 @@ from flask import request
 from pyoxigraph import BlankNode
 from pyoxigraph import Literal
 from pyoxigraph import NamedNode
+from rdflib.namespace import DCTERMS
 from rdflib.namespace import FOAF
 from rdflib.namespace import OWL
 from rdflib.namespace import PROV
 from rdflib.namespace import RDF
 from rdflib.namespace import RDFS
+from rdflib.namespace import SKOS
 from rdflib.namespace import XSD
 
 from server.builder.dataset import dataset_graph
@@ -72,7 +74,9 @@ from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
 from server.engine.serving import Engine
 from server.engine.serving import Releases
+from server.linking.search import DESCRIPTION_PREDICATES
 from server.release.release import Release
+from server.web.describe import LABEL_PREDICATES
 from server.web.describe import Description
 from server.web.describe import Extra
 from server.web.describe import describe_resource
@@ -81,6 +85,8 @@ from server.web.i18n import choose_language
 from server.web.imi import IMI_SUFFIX
 from server.web.imi import imi_class
 from server.web.imi import imi_document
+from server.web.literals import TIME_TYPES
+from server.web.literals import natural
 from server.web.urls import href_of
 from server.web.urls import local_url
 from server.web.views import NEIGHBOURS
@@ -234,6 +240,21 @@ EXTERNAL_LINK_PREDICATES = (
     str(FOAF.homepage),
 )
 DERIVED_FROM = str(PROV.wasDerivedFrom)
+CLASS_TYPES = {str(OWL.Class), str(RDFS.Class)}
+PROPERTY_TYPES = {
+    str(RDF.Property),
+    str(OWL.ObjectProperty),
+    str(OWL.DatatypeProperty),
+    str(OWL.AnnotationProperty),
+}
+# The head of a resource's properties, in this order: what it is called, what it is, what it is about.
+FIRST_PROPERTIES = (
+    *LABEL_PREDICATES,
+    str(SKOS.altLabel),
+    str(RDF.type),
+    str(DCTERMS.title),
+    *DESCRIPTION_PREDICATES,
+)
 
 
 class Terms:
@@ -272,6 +293,10 @@ class Terms:
         if isinstance(term, Literal):
             datatype = term.datatype.value
             shown = None if datatype in (str(XSD.string), str(RDF.langString)) else self.short(datatype)
+            written = natural(term.value, datatype, self.lang)
+            if written is not None:
+                exact = f'"{term.value}"^^{shown}'
+                return {"text": written, "exact": exact, "time": term.value if datatype in TIME_TYPES else None}
             return {"text": term.value, "lang": term.language, "datatype": shown}
         if isinstance(term, BlankNode):
             return {"text": "[blank node]"}
@@ -304,6 +329,83 @@ KNOWN_SITES = {
     "iso.org": "ISO",
     "creativecommons.org": "Creative Commons",
 }
+
+
+def property_order(predicate: str, terms: Terms) -> tuple[int, str]:
+    """Labels first, then the type, the title and the descriptions, then the other properties by label."""
+    first = FIRST_PROPERTIES.index(predicate) if predicate in FIRST_PROPERTIES else len(FIRST_PROPERTIES)
+    return first, terms.label(predicate).casefold()
+
+
+def summary_of(description: Description, lang: str) -> dict | None:
+    """The resource's description in the reader's language (else another), for the head of its page."""
+    for predicate in DESCRIPTION_PREDICATES:
+        texts = {
+            s.triple.object.language or "": s.triple.object.value
+            for s in description.own
+            if s.triple.predicate.value == predicate and isinstance(s.triple.object, Literal)
+        }
+        if texts:
+            chosen = next(code for code in (lang, "en", "ja", "", *texts) if code in texts)
+            return {"text": texts[chosen], "lang": chosen or None}
+    return None
+
+
+def contents_of(description: Description, terms: Terms) -> list[dict]:
+    """A graph's statements grouped by subject, the subjects grouped as classes, properties, our other
+    resources, and the terms of other vocabularies.
+
+    Each group is {"key": its heading's string, "subjects": [...]}, each subject {"anchor": the id of its
+    part of the page, "term", "short": its prefixed name, "properties": [(property, [values])]}, so that the
+    page can open with an index linking to every subject. The ontology's terms are anchored by their local
+    name (``/ontology#Fund``), our other IRIs by their path, others by their prefixed name or IRI.
+    """
+    by_subject: dict = {}
+    for triple in description.contents:
+        by_subject.setdefault(triple.subject, {}).setdefault(triple.predicate.value, []).append(triple.object)
+    groups: dict[str, list] = {
+        "ontology_classes": [],
+        "ontology_properties": [],
+        "graph_subjects": [],
+        "graph_external": [],
+    }
+    anchors: set[str] = set()
+    for subject, properties in by_subject.items():
+        types = {t.value for t in properties.get(str(RDF.type), []) if isinstance(t, NamedNode)}
+        if types & CLASS_TYPES or types & PROPERTY_TYPES:
+            key = "ontology_classes" if types & CLASS_TYPES else "ontology_properties"
+        else:
+            ours = isinstance(subject, BlankNode) or terms.iris.is_ours(subject.value)
+            key = "graph_subjects" if ours else "graph_external"
+        anchor = anchor_of(subject, terms)
+        while anchor in anchors:
+            anchor += "_"
+        anchors.add(anchor)
+        groups[key].append(
+            {
+                "anchor": anchor,
+                "term": terms.show(subject),
+                "short": terms.short(subject.value) if isinstance(subject, NamedNode) else "",
+                "first": subject.value == description.iri,
+                "properties": [
+                    (terms.show(NamedNode(p)), [terms.show(o) for o in sorted(values, key=terms.order)])
+                    for p, values in sorted(properties.items(), key=lambda item: property_order(item[0], terms))
+                ],
+            }
+        )
+    for subjects in groups.values():
+        subjects.sort(key=lambda s: (not s["first"], s["term"]["text"].casefold()))
+    return [{"key": key, "subjects": subjects} for key, subjects in groups.items() if subjects]
+
+
+def anchor_of(subject, terms: Terms) -> str:
+    """The id of a subject's part of a graph's page: see `contents_of`."""
+    if not isinstance(subject, NamedNode):
+        return "b-" + str(subject)[2:]
+    iri = subject.value
+    if iri.startswith(terms.iris.terms):
+        return iri[len(terms.iris.terms) :]
+    return terms.iris.path_of(iri) or terms.short(iri)
 
 
 def neighbourhood_of(description: Description, terms: Terms, title: str):
@@ -351,9 +453,8 @@ def render_page(
         return shown
 
     rdf_type = str(RDF.type)
-    own = [s for s in description.own if s.triple.predicate.value != rdf_type]
     grouped: dict[str, list] = {}
-    for statement in own:
+    for statement in description.own:
         grouped.setdefault(statement.triple.predicate.value, []).append(statement)
     properties = [
         (
@@ -363,11 +464,11 @@ def render_page(
                 for s in sorted(found, key=lambda s: terms.order(s.triple.object))
             ],
         )
-        for predicate, found in sorted(grouped.items(), key=lambda item: terms.label(item[0]).casefold())
+        for predicate, found in sorted(grouped.items(), key=lambda item: property_order(item[0], terms))
     ]
     external = [
         {"predicate": terms.show(s.triple.predicate)} | external_link(s.triple.object.value)
-        for s in own
+        for s in description.own
         if s.triple.predicate.value in EXTERNAL_LINK_PREDICATES
         and isinstance(s.triple.object, NamedNode)
         and not iris.is_ours(s.triple.object.value)
@@ -385,6 +486,7 @@ def render_page(
         iri=description.iri,
         title=title,
         types=[terms.show(s.triple.object) for s in description.own if s.triple.predicate.value == rdf_type],
+        summary=summary_of(description, lang),
         properties=properties,
         inbound=[
             (terms.show(s.triple.subject), terms.show(s.triple.predicate), sources(s.graphs))
@@ -394,10 +496,7 @@ def render_page(
         cited=cited,
         picture=neighbourhood_of(description, terms, title),
         max_neighbours=NEIGHBOURS,
-        contents=[
-            (terms.show(t.subject), terms.show(t.predicate), terms.show(t.object))
-            for t in sorted(description.contents, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        ],
+        contents=contents_of(description, terms),
         content_graph=description.content_graph,
         truncated=description.truncated,
         twins=[(offer, local_url(f"{path}.{offer.suffix}")) for offer in MACHINE_OFFERS],

@@ -78,6 +78,18 @@ def test_listing_is_html_for_browsers_and_json_for_json_clients(client):
     assert len(data.get_json()["linksets"]) == 5
 
 
+@pytest.mark.parametrize(
+    ("lang", "heading", "target"), [("ja", "リンクセット", "ウィキデータ"), ("en", "Link sets", "Wikidata")]
+)
+def test_listing_page_is_a_page_of_the_site_in_the_readers_language(client, lang, heading, target):
+    html = client.get(f"/download/linksets/?lang={lang}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    assert f"<h1>{heading}</h1>" in html
+    assert 'href="/static/site.css' in html and 'aria-label="' in html  # the site's template and its navigation
+    assert f"<td>{target}<br>" in html
+    assert 'title="http://www.w3.org/2002/07/owl#sameAs"' in html
+
+
 def test_wikidata_linkset_is_owl_same_as_to_wikidata_entities(client):
     response = client.get("/download/linksets/wikidata.nt")
     assert response.mimetype == "application/n-triples"

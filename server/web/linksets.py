@@ -8,7 +8,8 @@ has a ``void:uriSpace``, whose object is an IRI in that space. So the
 Wikidata link set is the ``owl:sameAs`` triples to ``http://www.wikidata.org/entity/``,
 and their number is the link set's ``void:triples``.
 
-- ``GET /download/linksets/`` lists them: HTML, or JSON by ``Accept`` (also at
+- ``GET /download/linksets/`` lists them: a page of the site (templates/linksets.html, in the
+  reader's language), or JSON by ``Accept`` (also at
   ``/download/linksets/index.json``): ``{"linksets": [{"id", "name", "labels",
   "target", "target_labels", "uri_space", "link_predicates", "triples",
   "files": {"nt": url, "ttl": url}}]}``.
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import render_template_string
+from flask import render_template
 from flask import request
 from flask import url_for
 from pyoxigraph import NamedNode
@@ -41,6 +42,8 @@ from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
 from server.common.vocab import used_prefixes
 from server.engine.serving import Releases
+from server.web.urls import href_of
+from server.web.workbench import compact
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -66,22 +69,6 @@ SELECT ?linkset ?predicate ?target ?space ?triples ?parent WHERE {
 LABELS_QUERY = """
 SELECT ?s ?l WHERE { VALUES ?s { $iris } ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }
 """
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Link sets</title></head>
-<body><h1>Link sets <span lang="ja">リンクセット</span></h1>
-<p>Each link set of the dataset, described with VoID, as its own file.
-<a href="{{ json_url }}">JSON</a></p>
-<table><thead><tr><th>link set</th><th>target</th><th>predicates</th><th>links</th><th>files</th></tr></thead>
-<tbody>{% for s in linksets %}<tr>
-<td><a href="{{ s.page }}">{{ s.labels.get("en", s.name) }}</a> <span lang="ja">{{ s.labels.get("ja", "") }}</span></td>
-<td>{{ s.target_labels.get("en", s.target) }}{% if s.uri_space %} (<code>{{ s.uri_space }}</code>){% endif %}</td>
-<td>{% for p in s.link_predicates %}<code>{{ p }}</code> {% endfor %}</td>
-<td>{{ s.count }}</td>
-<td><a href="{{ s.files.nt }}">N-Triples</a> <a href="{{ s.files.ttl }}">Turtle</a></td>
-</tr>{% endfor %}</tbody></table></body></html>
-"""
-
 
 @dataclass(frozen=True)
 class Linkset:
@@ -190,7 +177,14 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
         if best_offer(request.headers.get("Accept"), ["text/html", "application/json"]) == "application/json":
             response = index_json()
         else:
-            html = render_template_string(PAGE, linksets=entries, json_url=url_for("linksets.index_json"))
+            iris = releases.current.release.iris
+            prefixes = output_prefixes(iris)
+            for entry in entries:
+                entry["predicates"] = [
+                    {"text": compact(p, prefixes), "href": href_of(iris, p), "title": p}
+                    for p in entry["link_predicates"]
+                ]
+            html = render_template("linksets.html", linksets=entries, json_url=url_for("linksets.index_json"))
             response = Response(html, mimetype="text/html")
         response.headers["Vary"] = "Accept"
         return response

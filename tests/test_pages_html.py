@@ -7,6 +7,7 @@ any data; the browser itself is driven in test_browser.py.
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -395,6 +396,56 @@ def test_templates_use_only_known_strings():
     templates = (ROOT / "server" / "web" / "templates").glob("*.html")
     used = {key for path in templates for key in re.findall(r"\bt\('(\w+)'", path.read_text(encoding="utf-8"))}
     assert used and used <= set(STRINGS)
+
+
+# Names of formats and standards, written alike in both languages.
+NAMES = {"Turtle", "JSON-LD", "N-Triples", "N-Quads", "RDF", "XML", "SHA-"}
+
+
+def test_templates_write_every_word_through_the_interface_strings():
+    """No template text outside t(): tags, expressions, code and scripts taken out, only names are left."""
+    for path in (ROOT / "server" / "web" / "templates").glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"\{#.*?#\}", r"\{%.*?%\}", r"\{\{.*?\}\}", r"<(script|style|code|pre)\b.*?</\1>", r"<[^>]*>"):
+            text = re.sub(pattern, " ", text, flags=re.S)
+        assert set(re.findall(r"[A-Za-z][A-Za-z'-]+", text)) <= NAMES, path.name
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "key"),
+    [
+        ("/no/such/page", 404, "http_404"),
+        ("/id/organization/no-such-organisation", 404, "http_unknown_iri"),
+        ("/sparql?format=html&query=" + quote("SELECT * WHERE {"), 400, "http_400"),
+        ("/sparql", 405, "http_405"),
+    ],
+)
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_error_pages_speak_the_readers_language(client, path, status, key, lang):
+    send = client.delete if status == 405 else client.get
+    response = send(path, headers={"Accept": "text/html", "Accept-Language": lang})
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    assert STRINGS[key][lang] in html
+    other = "en" if lang == "ja" else "ja"
+    assert STRINGS[key][other] not in html
+    assert "The requested URL" not in html  # Werkzeug's English
+    if status == 400:
+        assert '<p class="error" role="alert" lang="en">' in html  # the parser's detail, marked as English
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_workbench_endpoint_section_is_in_the_readers_language(client, release, lang):
+    html, _ = page(client, f"/sparql?lang={lang}")
+    section = unescape(html.split("<details>", 1)[1].split("</details>", 1)[0])
+    other = "en" if lang == "ja" else "ja"
+    keys = [key for key in STRINGS if key.startswith("ep_") and key != "ep_stored"]  # served: the union
+    assert len(keys) > 10
+    for key in keys:
+        mine, theirs = (max(re.split(r"<[^>]*>|\{\w+\}", STRINGS[key][code]), key=len) for code in (lang, other))
+        assert mine in section, key
+        assert theirs not in section or theirs in STRINGS[key][lang], key
 
 
 def test_home_lists_the_first_organisations_and_people_and_counts_the_rest(make_app, monkeypatch):

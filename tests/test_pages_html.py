@@ -171,6 +171,20 @@ def test_home_counts_resources_by_class(client, release):
     assert re.search(r'href="/ontology/Passage"[^>]*>[^<]+</a> <span class="num">' + passages + "<", html)
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_links_the_sites_icon(client, path):
+    _, elements = page(client, path)
+    (icon,) = elements.find("link", rel="icon")
+    with client.get(icon["href"]) as response:
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert b"<svg" in response.data
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.location.endswith("/static/favicon.svg")
+
+
 def test_home_lists_the_release_downloads_endpoint_and_linksets(client, release):
     html, elements = page(client, "/")
     assert release.version in html

@@ -15,6 +15,7 @@ import heapq
 from dataclasses import dataclass
 
 from flask import Blueprint
+from flask import redirect
 from flask import render_template
 from flask import url_for
 
@@ -100,7 +101,7 @@ def gather_facts(served: Served) -> HomeFacts:
 
 
 def make_blueprint(releases: Releases, config: Config) -> Blueprint:
-    """Blueprint "home": the page at /."""
+    """Blueprint "home": the page at / and /favicon.ico."""
     blueprint = Blueprint("home", __name__)
     facts = PerRelease(gather_facts)
 
@@ -141,5 +142,10 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
             endpoint=public_url(url_for("sparql.endpoint")),
             linksets=url_for("linksets.index"),
         )
+
+    @blueprint.get("/favicon.ico")
+    def favicon():
+        """Clients that ask for the icon by its old name get the site's SVG one (pages link it themselves)."""
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     return blueprint

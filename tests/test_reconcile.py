@@ -272,6 +272,13 @@ def test_a_query_of_properties_only_finds_by_value(client, schemas):
     assert body["q"]["result"][0]["match"] is False
 
 
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_query_in_a_batch_gets_no_candidates_and_the_others_are_answered(client, schemas, empty):
+    body = reconcile(client, {"blank": {"query": empty}, "q": {"query": "NICT"}}, schemas)
+    assert body["blank"] == {"result": []}
+    assert body["q"]["result"][0]["id"] == NICT
+
+
 @pytest.mark.parametrize(
     "queries",
     [
@@ -332,6 +339,13 @@ def test_suggest_property_finds_properties_by_label(client, schemas):
     body = client.get("/reconcile/suggest/property", query_string={"prefix": "法人番号"}).get_json()
     schemas.check("suggest-properties-response.json", body)
     assert body["result"][0]["id"] == CORPORATE_NUMBER
+
+
+@pytest.mark.parametrize(("prefix", "expected"), [("Wiss", "id/person/wissing"), ("Matsu", "id/person/matsumoto")])
+def test_suggest_entity_finds_a_word_begun_inside_a_name(client, schemas, prefix, expected):
+    body = client.get("/reconcile/suggest/entity", query_string={"prefix": prefix}).get_json()
+    schemas.check("suggest-entities-response.json", body)
+    assert BASE + expected in [r["id"] for r in body["result"]]
 
 
 def test_suggest_without_prefix_answers_400(client):

@@ -207,7 +207,9 @@ class Hit:
 
 
 class Matcher:
-    """Finds entries by name. Candidates come from an exact-key map, a sorted key list (prefixes) and a token index."""
+    """Finds entries by name. Candidates come from an exact-key map, a sorted key list (prefixes of names) and a
+    token index, sorted too, so that a query's word may begin any word of a name ("Wiss" finds
+    "Minister for Digital and Transport Wissing")."""
 
     def __init__(self, entries: Iterable[Entry]):
         self.entries: dict[str, Entry] = {entry.iri: entry for entry in entries}
@@ -221,6 +223,7 @@ class Matcher:
                 for token in name.tokens:
                     self._tokens[token].add(entry.iri)
         self._sorted = sorted(keys)
+        self._sorted_tokens = sorted(self._tokens)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -257,6 +260,12 @@ class Matcher:
             found.add(iri)
         for token in query_tokens:
             found |= self._tokens.get(token, set())
+            if len(token) >= 2 or not token.isascii():  # a word begun inside a name: Wiss, Matsu, 松
+                start = bisect_left(self._sorted_tokens, token)
+                for name_token in self._sorted_tokens[start:]:
+                    if not name_token.startswith(token):
+                        break
+                    found |= self._tokens[name_token]
         return found
 
     def _score(

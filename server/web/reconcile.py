@@ -433,6 +433,8 @@ def reconcile_one(index: SearchIndex, releases: Releases, query: dict, deadline:
         raise BadRequest("`query` must be a string.")
     constraints = _constraints(index, query.get("properties") or [])
     if not text and not constraints:
+        if text is not None:
+            return []  # an empty name (a blank cell of a batch) has no candidates; the others are answered
         raise BadRequest("A query needs a `query` string or `properties`.")
     limit = _limit(query.get("limit"), default=DEFAULT_LIMIT)
     types = _resolve_types(index, query.get("type") or [])

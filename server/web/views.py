@@ -103,7 +103,7 @@ def neighbourhood(centre: Node, edges: Sequence[Edge], *, title: str) -> Markup:
     left_x, centre_x, right_x = box_width / 2 + 10, width / 2, width - box_width / 2 - 10
     cy = height / 2
     parts = [
-        f'<svg class="neighbourhood" viewBox="0 0 {width} {height}" role="img" aria-labelledby="nb-title" '
+        f'<svg class="neighbourhood" viewBox="0 0 {width} {height}" role="group" aria-labelledby="nb-title" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="nb-title">{escape(title)}</title>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '

@@ -5,7 +5,8 @@ English and in Japanese it visits every HTML page it reaches, and requests every
 URL of ours that a page names in ``href``, ``src`` or a form's ``action``
 (pages, stylesheets, scripts, the favicon, the machine-readable twins, dumps,
 link sets). Each must answer 200 or 303 (a redirect is followed to its target,
-which must too). Links to other hosts are not requested: the tests reach no
+which must too), and a ``#fragment`` of a crawled page must name one of its
+elements' ids (the ontology's index, the provenance badges). Links to other hosts are not requested: the tests reach no
 other host.
 
 A page is crawled once per language: a link's ``lang`` parameter chooses the
@@ -39,16 +40,18 @@ RESOLVED = (200, 303)
 
 
 class Links(HTMLParser):
-    """The URLs a page names: links, stylesheets, scripts, images, forms."""
+    """The URLs a page names (links, stylesheets, scripts, images, forms) and the ids of its elements."""
 
     def __init__(self, html: str):
         super().__init__()
         self.urls: dict[str, None] = {}  # in order, each once
+        self.ids: set[str] = set()
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         names = ("action",) if tag == "form" else ("href", "src")
         self.urls.update((value, None) for name, value in attrs if name in names and value)
+        self.ids.update(value for name, value in attrs if name == "id" and value)
 
 
 @dataclass
@@ -83,6 +86,8 @@ def crawl(client, start: str = "/", *, max_pages: int | None = None) -> Crawl:
     statuses: dict[tuple[str, str], int] = {}
     files: dict[str, int] = {}  # URLs that answered something else than a page: the same in either language
     queue: deque[tuple[str, str, dict[str, None]]] = deque()  # page, its language, the URLs it names
+    anchors: dict[tuple[str, str], set[str]] = {}  # page and language -> the ids of its elements
+    fragments: list[tuple[tuple[str, str], str, str]] = []  # (page, language), #fragment, the page linking it
 
     def fetch(url: str, lang: str):
         found.requests += 1
@@ -108,7 +113,9 @@ def crawl(client, start: str = "/", *, max_pages: int | None = None) -> Crawl:
         elif response.status_code == 200:
             if max_pages is None or found.pages < max_pages:
                 found.pages += 1
-                queue.append((url, lang, Links(response.get_data(as_text=True)).urls))
+                links = Links(response.get_data(as_text=True))
+                anchors[(url, lang)] = links.ids
+                queue.append((url, lang, links.urls))
         response.close()
 
     for lang in LANGUAGES:
@@ -125,6 +132,11 @@ def crawl(client, start: str = "/", *, max_pages: int | None = None) -> Crawl:
                 visit(*key)
             if statuses[key] not in RESOLVED:
                 found.broken.setdefault(f"{key[0]} ({statuses[key]})", set()).add(url)
+            elif target.fragment and "=" not in target.fragment:  # #query=... is the workbench's, not an anchor
+                fragments.append((key, target.fragment, url))
+    for key, fragment, page in fragments:
+        if key in anchors and fragment not in anchors[key]:
+            found.broken.setdefault(f"{key[0]}#{fragment} (no such anchor)", set()).add(page)
     return found
 
 
@@ -154,3 +166,16 @@ def test_the_crawl_finds_a_broken_link(client, monkeypatch):
     found = crawl(client, max_pages=2)
     assert found.pages == 2
     assert found.broken == {"/id/nowhere (404)": {"/"}}
+
+
+def test_the_crawl_finds_a_link_to_a_missing_anchor(client, monkeypatch):
+    import server.web.home
+
+    original = server.web.home.render_template
+    monkeypatch.setattr(
+        server.web.home,
+        "render_template",
+        lambda *args, **kwargs: original(*args, **kwargs).replace("</main>", '<a href="#nowhere">x</a></main>'),
+    )
+    found = crawl(client, max_pages=2)
+    assert found.broken == {"/#nowhere (no such anchor)": {"/"}}

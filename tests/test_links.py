@@ -33,6 +33,8 @@ from urllib.parse import urlencode
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+import pytest
+
 HOST = "http://localhost"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 LANGUAGES = ("en", "ja")
@@ -153,29 +155,19 @@ def test_every_link_of_every_page_resolves(client):
     assert broken == {}
 
 
-def test_the_crawl_finds_a_broken_link(client, monkeypatch):
-    """The crawl can fail: a page linking to a missing path is reported with the page that links it."""
+@pytest.mark.parametrize(
+    ("href", "broken"), [("/id/nowhere", "/id/nowhere (404)"), ("#nowhere", "/#nowhere (no such anchor)")]
+)
+def test_the_crawl_finds_a_broken_link(client, monkeypatch, href, broken):
+    """The crawl can fail: a home page linking to a missing path or anchor is reported as the page linking it."""
     import server.web.home
 
     original = server.web.home.render_template
     monkeypatch.setattr(
         server.web.home,
         "render_template",
-        lambda *args, **kwargs: original(*args, **kwargs).replace("</main>", '<a href="/id/nowhere">x</a></main>'),
+        lambda *args, **kwargs: original(*args, **kwargs).replace("</main>", f'<a href="{href}">x</a></main>'),
     )
     found = crawl(client, max_pages=2)
     assert found.pages == 2
-    assert found.broken == {"/id/nowhere (404)": {"/"}}
-
-
-def test_the_crawl_finds_a_link_to_a_missing_anchor(client, monkeypatch):
-    import server.web.home
-
-    original = server.web.home.render_template
-    monkeypatch.setattr(
-        server.web.home,
-        "render_template",
-        lambda *args, **kwargs: original(*args, **kwargs).replace("</main>", '<a href="#nowhere">x</a></main>'),
-    )
-    found = crawl(client, max_pages=2)
-    assert found.broken == {"/#nowhere (no such anchor)": {"/"}}
+    assert found.broken == {broken: {"/"}}

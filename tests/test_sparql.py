@@ -645,7 +645,7 @@ def test_html_page_lists_prefixes_limits_and_description_links(client, config, r
     html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
     for prefix, namespace in release.iris.prefixes().items():
         assert f"<code>{prefix}:</code>" in html and namespace in html
-    assert str(config.max_query_bytes) in html
+    assert f"{config.max_query_bytes:,}" in html  # written with separators, as every number of the pages
     assert 'href="/sparql?format=turtle"' in html
     for graph in graphs_of(release):
         assert graph in html

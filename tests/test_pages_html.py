@@ -171,6 +171,13 @@ def test_home_counts_resources_by_class(client, release):
     assert re.search(r'href="/ontology/Passage"[^>]*>[^<]+</a> <span class="num">' + passages + "<", html)
 
 
+def test_download_sizes_are_written_with_separators(client):
+    html, _ = page(client, "/download/")
+    sizes = re.findall(r'<td class="num">([^<]*)</td>', html)
+    assert sizes and all(re.fullmatch(r"[1-9]\d{0,2}(,\d{3})*", size) for size in sizes), sizes
+    assert any("," in size for size in sizes)
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_links_the_sites_icon(client, path):
     _, elements = page(client, path)

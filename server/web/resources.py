@@ -82,6 +82,7 @@ from server.web.describe import Extra
 from server.web.describe import describe_resource
 from server.web.describe import serialize_description
 from server.web.i18n import choose_language
+from server.web.i18n import translate
 from server.web.imi import IMI_SUFFIX
 from server.web.imi import imi_class
 from server.web.imi import imi_document
@@ -299,7 +300,7 @@ class Terms:
                 return {"text": written, "exact": exact, "time": term.value if datatype in TIME_TYPES else None}
             return {"text": term.value, "lang": term.language, "datatype": shown}
         if isinstance(term, BlankNode):
-            return {"text": "[blank node]"}
+            return {"text": translate("blank_node", self.lang)}
         return {"text": str(term)}  # pragma: no cover - quoted triples are not used
 
     def order(self, term) -> tuple:

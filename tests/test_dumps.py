@@ -174,7 +174,7 @@ def test_download_page_lists_each_file_with_size_and_hash(client, release):
     for name, info in release.files.items():
         assert f'href="/download/{name}"' in html
         assert info["sha256"] in html
-        assert str(info["size"]) in html
+        assert f"{info['size']:,}" in html  # with separators, as every number of the pages
 
 
 def test_download_index_json_lists_the_current_release(client, release):

@@ -119,7 +119,7 @@ def linksets_error_and_endpoint_pages_speak_the_readers_language_and_show_the_ic
     page.goto("/download/linksets/")
     assert page.locator("h1").inner_text() == STRINGS["ls_title"][lang]
     assert page.get_by_role("navigation", name=STRINGS["nav_main"][lang]).count() == 1
-    assert page.locator("table.linksets tbody tr").count() == 3
+    assert page.locator("table.linksets tbody tr").count() >= 3
     screenshot(page, f"linksets-{lang}-phone")
     response = page.goto("/no/such/page")
     assert response.status == 404

@@ -420,7 +420,7 @@ def test_templates_use_only_known_strings():
 
 
 # Names of formats and standards, written alike in both languages.
-NAMES = {"Turtle", "JSON-LD", "N-Triples", "N-Quads", "RDF", "XML", "SHA-"}
+NAMES = {"Turtle", "JSON-LD", "N-Triples", "N-Quads", "RDF", "XML", "SHA-", "BibTeX", "CSL-JSON"}
 
 
 def test_templates_write_every_word_through_the_interface_strings():

@@ -117,7 +117,10 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         # Close from the server's own loop: closing from this thread races it ("Bad file descriptor").
         self.server.task_dispatcher.shutdown()
-        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        try:
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        except OSError:  # the loop closed its trigger already (a worker thread's error ended it): close here
+            wasyncore.close_all(self.server._map)
         self.thread.join(timeout=5)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pyoxigraph import DefaultGraph
 from pyoxigraph import RdfFormat
 from rdflib import Dataset
 from rdflib import URIRef
@@ -50,6 +51,18 @@ RDF_FORMATS = {
     "application/rdf+xml": RdfFormat.RDF_XML,
     "application/ld+json": RdfFormat.JSON_LD,
 }
+
+
+def ask_union(release) -> bool:
+    """Whether a query of the release's own store asks for the union default graph: not of a store whose default
+    graph holds the merge already (the on-disk store served with the union default graph), which would count
+    every triple twice."""
+    return not release.materialised
+
+
+def data_quads(release) -> set:
+    """The quads of the release's data as built: its store's, but a materialised default graph (the merge)."""
+    return {quad for quad in release.store if not (release.materialised and quad.graph_name == DefaultGraph())}
 
 
 @pytest.fixture(scope="session")

@@ -228,20 +228,24 @@ def test_on_disk_store_serves_the_default_graph_it_was_built_for(people, tmp_pat
     assert counts == ["1", "4", "1"]
 
 
-def test_publish_gives_a_remote_engine_the_same_dataset_for_either_default_graph(people, tmp_path):
+@pytest.mark.parametrize("built_for", ["stored", "union"])
+def test_publish_gives_a_remote_engine_the_same_dataset_for_either_default_graph(people, tmp_path, built_for):
+    """Built for either setting (for union, the on-disk store's default graph holds the merge), publish sends the
+    dataset's own default graph (one triple) and its named graphs as they are."""
     engine = Oxigraph(tmp_path / "oxigraph")
     engine.start()
 
     def publish(path):
         args, environ = engine.publish_args()
         return main(["publish", "--dataset", str(path), "--base-iri", BASE, "--build-dir", str(tmp_path / "build"),
-                     *args], environ)
+                     "--default-graph", built_for, *args], environ)
 
     try:
         engine.update(engine.foreign_data)
         assert publish(people) == 0
-        release = build_release(Config(root=tmp_path, dataset=str(people), base_iri=BASE,
+        release = build_release(Config(root=tmp_path, dataset=str(people), base_iri=BASE, default_graph=built_for,
                                        build_dir=tmp_path / "build").check())
+        assert release.materialised == (built_for == "union")
         for union, count in ((False, "1"), (True, "4")):  # one publish serves apps of either setting
             remote = RemoteEngine(engine.query_url, dataset=published_dataset(release, union=union))
             assert next(remote.query(COUNT))["n"].value == count

@@ -23,6 +23,7 @@ from rdflib.compare import isomorphic
 
 from tests.conftest import MEETING
 from tests.conftest import MIC
+from tests.conftest import ask_union
 
 LABELS = "SELECT ?s ?label WHERE { ?s rdfs:label ?label }"
 LABELS_GRAPH = "CONSTRUCT { ?s rdfs:label ?label } WHERE { ?s rdfs:label ?label FILTER(isIRI(?s)) }"
@@ -37,7 +38,7 @@ VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 def direct(release, query, **options):
     """The store's own answer, with the endpoint's defaults (union default graph, prefixes)."""
     if "default_graph" not in options and "named_graphs" not in options:
-        options["use_default_graph_as_union"] = True
+        options["use_default_graph_as_union"] = ask_union(release)
     return release.store.query(query, prefixes=release.iris.prefixes(), **options)
 
 

@@ -347,7 +347,7 @@ def write_release(
     in the manifest and the index. `report` is None for data served unvalidated
     (no shapes given): no report or shapes are written, and the description says so.
 
-    An on-disk store (``config.store_path``) served with the union default graph
+    An on-disk store (``config.store_dir``) served with the union default graph
     is left with that merge materialised in its default graph, for its readers.
 
     :raises DescriptionRefused: with the report, if the description breaks the DCAT-AP shapes or
@@ -356,7 +356,7 @@ def write_release(
     """
     iris = Iris(config.base_iri)
     graph = dataset_graph(iris)
-    merge_in_place = config.store_path is not None and config.union_default_graph
+    merge_in_place = config.store_dir is not None and config.union_default_graph
     releases_dir = config.release_dir / RELEASES
     releases_dir.mkdir(parents=True, exist_ok=True)
     lines = _data_lines(store, releases_dir)
@@ -393,7 +393,7 @@ def write_release(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     try:
-        scratch = config.store_path / f".merge-{version}" if config.store_path is not None else None
+        scratch = config.store_dir / f".merge-{version}" if config.store_dir is not None else None
         written = write_dumps(
             store, partial, iris=iris, description=as_quads(description, graph), header=header,
             merge_in_place=merge_in_place, scratch=scratch,

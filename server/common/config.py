@@ -129,8 +129,12 @@ class Config:
         None, "where releases are written", group=DATA, commands=RELEASING, shown="ROOT/_build"
     )
     store_path: Path | None = setting(
-        None, "on-disk store folder, for large data; a restart with unchanged sources reopens it at once",
-        group=DATA, commands=STORING, shown="none: in memory",
+        None, "on-disk store folder, shared by the query workers; a restart with unchanged sources reopens it at once",
+        group=DATA, commands=STORING, shown="BUILD_DIR/store",
+    )
+    storage: str = setting(
+        "disk", "where the data is held: one on-disk store the query workers share, or a copy in each one's memory",
+        group=DATA, commands=STORING, choices=("disk", "memory"), metavar="disk|memory",
     )
     threads: int = setting(16, "HTTP server threads", group=SERVING, commands=SERVE)
     workers: int = setting(4, "query worker processes", group=SERVING, commands=SERVE)
@@ -246,6 +250,13 @@ class Config:
     def release_dir(self) -> Path:
         """Where `build` writes dumps and descriptions."""
         return self.build_dir if self.build_dir is not None else self.root / "_build"
+
+    @property
+    def store_dir(self) -> Path | None:
+        """The on-disk store's folder (--store-path, else BUILD_DIR/store), or None with --storage memory."""
+        if self.storage == "memory":
+            return None
+        return self.store_path if self.store_path is not None else self.release_dir / "store"
 
     def check(self) -> Config:
         """Return self, or raise ConfigError saying what is wrong."""

@@ -76,7 +76,6 @@ def open_local_engine(release, config) -> LocalEngine:
     else:
         hidden = (dataset_graph(release.iris).value,)
         source = DataSource(nquads_path=release_nquads(release), union=union, hidden_graphs=hidden)
-    materialised = release.store_path is not None and union
-    return LocalEngine(release.store, start_pool(source, config), materialised=materialised)
+    return LocalEngine(release.store, start_pool(source, config), materialised=release.materialised)
 
 

@@ -32,7 +32,6 @@ import uuid
 from urllib.parse import quote
 
 import requests
-from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 
@@ -46,6 +45,7 @@ from server.engine.profiles import profile_named
 from server.engine.published import MEMBER
 from server.engine.published import STAMP
 from server.engine.published import PublishedDataset
+from server.engine.published import default_graph_ntriples
 from server.engine.published import published_dataset
 from server.engine.remote import redact
 from server.release.release import Release
@@ -88,8 +88,10 @@ def publish_release(
         chosen = _profile(session, update_url, profile)
         session.auth = chosen.auth(user, password)
         for graph in graphs:
-            source = DefaultGraph() if graph == dataset.stored_graph else NamedNode(graph)
-            body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=source)
+            if graph == dataset.stored_graph:
+                body = default_graph_ntriples(release)
+            else:
+                body = release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
             target = f"{store_url}?graph={quote(dataset.staging(graph, release.version), safe='')}"
             _send(session, target, body, timeout_s, method="PUT", media_type="application/n-triples")
             log.debug("staged <%s> (%d bytes)", graph, len(body))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from pyoxigraph import DefaultGraph
+from pyoxigraph import RdfFormat
 
 LIVE = "?live"
 STORED_DEFAULT = "?default"
@@ -89,8 +90,22 @@ class PublishedDataset:
         return graph == self.namespace or graph.startswith(self.namespace + "?")
 
 
+# The triples of a store's default graph that no named graph states: a materialised default graph's own.
+OWN_DEFAULT_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+
+
 def published_dataset(release, *, union: bool = True) -> PublishedDataset:
     """The graphs `release` has in a remote store (read from its built store); `union` as the setting says."""
     graphs = tuple(sorted(graph.value for graph in release.store.named_graphs()))
-    has_default = next(release.store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
+    if release.materialised:  # its default graph holds the merge: only triples of its own are its own graph
+        has_default = next(iter(release.store.query(OWN_DEFAULT_TRIPLES)), None) is not None
+    else:
+        has_default = next(release.store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
     return PublishedDataset(release.iris.graph(""), graphs, has_default, union)
+
+
+def default_graph_ntriples(release) -> bytes:
+    """The release's own default graph as N-Triples (of a materialised store, the triples no named graph states)."""
+    if release.materialised:
+        return release.store.query(OWN_DEFAULT_TRIPLES).serialize(format=RdfFormat.N_TRIPLES)
+    return release.store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())

@@ -55,6 +55,8 @@ class Release:
     :ivar store_path: the folder of the on-disk store it is served from (with the union
         default graph, its default graph materialised as the merge of all graphs), or None
         for an in-memory store.
+    :ivar materialised: its store's default graph holds the merge of all its graphs (an on-disk store
+        served with the union default graph): its readers query that graph as it is.
     :ivar reused: True if it was not built now but opened as written before (sources unchanged).
     :ivar files: name -> size, SHA-256, media type and (RDF files) triples or quads, as the build wrote them.
     :ivar counts: the data's triples and quads and the description's triples (builder/dumps.py).
@@ -71,6 +73,7 @@ class Release:
     files: dict[str, dict] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     store_path: Path | None = None
+    materialised: bool = False
     reused: bool = False
 
     @cached_property
@@ -98,11 +101,11 @@ def build_release(config: Config) -> Release:
     release = reopen_release(config, fingerprint)
     if release is not None:
         return release
-    if config.store_path is None:
+    if config.store_dir is None:
         store, report = load_and_validate(config)
         return read_release(write_release(store, report, config, sources=fingerprint), store, config, report=report)
 
-    directory = new_store_dir(config.store_path, fingerprint)
+    directory = new_store_dir(config.store_dir, fingerprint)
     try:
         store, report = load_and_validate(config, path=directory)
     except BaseException:
@@ -112,8 +115,9 @@ def build_release(config: Config) -> Release:
     release.store = store = None  # closes the writable store
     release.store = open_store(directory)
     release.store_path = directory
+    release.materialised = config.union_default_graph
     write_store_state(
-        config.store_path,
+        config.store_dir,
         {
             "fingerprint": fingerprint,
             "version": release.version,
@@ -135,8 +139,8 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
     fingerprint is loaded from its N-Quads dump, but for its description (nothing parsed
     from the sources, nothing validated).
     """
-    if config.store_path is not None:
-        state = read_store_state(config.store_path)
+    if config.store_dir is not None:
+        state = read_store_state(config.store_dir)
         if state is None or state.get("fingerprint") != fingerprint:
             return None
         if state.get("union_default_graph", True) != config.union_default_graph:
@@ -146,9 +150,10 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
         entry = find_release(config, version=state.get("version"))
         if entry is None:
             return None
-        directory = config.store_path / state["store"]
+        directory = config.store_dir / state["store"]
         release = read_release(entry, open_store(directory), config)
         release.store_path = directory
+        release.materialised = config.union_default_graph
         release.reused = True
         log.info("release %s: the store at %s was built from these sources", release.version, directory)
         return release

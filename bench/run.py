@@ -11,7 +11,7 @@ Oxigraph server. Results are also written to bench/_runs/{size}/results.{json,md
 Systems (all answer with the default graph as the union of the named graphs):
 
     ours        `python -m server serve --root DATA --port 0` with README's settings (build, validate, dumps, worker
-                pool, waitress; in memory; --ours-store=disk adds --store-path RUN/ours-store, which restart reopens)
+                pool, waitress; its on-disk store, which restart reopens; --ours-store=memory adds --storage memory)
     oxigraph    `oxigraph load` into a fresh location, then `oxigraph serve-read-only --union-default-graph`
     pyoxigraph  a child process with `Store(path).bulk_load(...)`, queried directly (no HTTP); the same
                 store reopened read-only for the restart time
@@ -287,22 +287,27 @@ class Sampler:
         self.pid = pid
 
     def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self.pid is not None:
+                self.peak = max(self.peak, self.tree(proportional=False))
+
+    def tree(self, *, proportional: bool) -> int:
+        """Memory of the process and its descendants now: the sum of their RSS, or with `proportional`
+        of their PSS (each shared page, such as a library's code, counted once over the processes that map it)."""
         import psutil
 
-        while not self._stop.wait(self.interval):
-            if self.pid is None:
-                continue
+        try:
+            processes = [psutil.Process(self.pid)]
+            processes += processes[0].children(recursive=True)
+        except psutil.Error:
+            return 0
+        total = 0
+        for process in processes:
             try:
-                root = psutil.Process(self.pid)
-                total = root.memory_info().rss
-                for child in root.children(recursive=True):
-                    try:
-                        total += child.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
+                total += process.memory_full_info().pss if proportional else process.memory_info().rss
             except psutil.Error:
                 pass
+        return total
 
     def stop(self) -> None:
         self._stop.set()
@@ -545,27 +550,24 @@ class Ours(System):
         return args + (["--answer-cache-mb=0"] if "answer_cache_mb" in config else [])
 
     def store_args(self) -> list[str]:
-        """With --ours-store=disk (the default), the on-disk store in the run folder."""
-        if getattr(self.args, "ours_store", "memory") != "disk":
-            return []
-        return ["--store-path", str(self.workdir / "ours-store")]
+        """README's on-disk store (in the build folder), or with --ours-store=memory a copy in each worker."""
+        return ["--storage", "memory"] if self.args.ours_store == "memory" else []
 
     def load(self) -> None:
         shutil.rmtree(self.workdir / "ours-build", ignore_errors=True)
-        shutil.rmtree(self.workdir / "ours-store", ignore_errors=True)
         self.load_s = self.start()
 
     def restart(self) -> None:
         self.stop()
         self.restart_s = self.start()
         if self.store_args():
+            self.notes.append("restart (in memory): the release is found by the sources' fingerprint and "
+                              "loaded from its N-Quads dump; nothing is parsed or validated")
+        else:
             self.notes.append(
                 "restart reopens the on-disk store read-only: the sources' fingerprint is unchanged, "
                 "so nothing is parsed, validated or written"
             )
-        else:
-            self.notes.append("restart (in memory): the release is found by the sources' fingerprint and "
-                              "loaded from its N-Quads dump; nothing is parsed or validated")
 
     def sparql_path(self, query: str) -> str:
         return "/sparql?" + urllib.parse.urlencode({"query": query})
@@ -798,6 +800,7 @@ class Results:
     failures: dict = field(default_factory=dict)  # (system, item) -> [error]
     throughput: dict = field(default_factory=dict)  # (system, clients) -> queries/s
     memory: dict = field(default_factory=dict)  # system -> peak bytes
+    ready_memory: dict = field(default_factory=dict)  # system -> (RSS, PSS) of the tree when ready, bytes
 
 
 def log(text: str) -> None:
@@ -979,6 +982,11 @@ def report(
     measure("load (s)", {s.name: s.load_s for s in systems}, lambda v: f"{v:.1f}")
     measure("restart on the existing store (s)", {s.name: s.restart_s for s in systems}, lambda v: f"{v:.2f}")
     measure("peak memory, process tree (MB)", {n: results.memory.get(n) for n in names}, lambda v: f"{v / 1e6:.0f}")
+    ready = results.ready_memory
+    measure("memory when ready, RSS of the tree (MB)", {n: ready.get(n, (None,))[0] for n in names},
+            lambda v: f"{v / 1e6:.0f}")
+    measure("memory when ready, PSS of the tree (MB)", {n: ready.get(n, (None, None))[1] for n in names},
+            lambda v: f"{v / 1e6:.0f}")
     lines.append("")
     notes = []
     for s in systems:
@@ -1061,8 +1069,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ours-store",
         choices=["disk", "memory"],
-        default="memory",
-        help="our server's store: in memory (README's default) or on disk (--store-path in the run folder)",
+        default="disk",
+        help="our server's store: on disk, shared by the query workers (README's default), or a copy in each "
+        "worker's memory (--storage memory)",
     )
     parser.add_argument(
         "--ours-arg",
@@ -1101,6 +1110,11 @@ def main(argv: list[str] | None = None) -> int:
                 system.restart()
                 log(f"{system.label}: restarted in {system.restart_s:.2f} s")
             systems.append(system)
+        time.sleep(2)  # our query workers join the pool after the first one is ready
+        for system in systems:
+            results.ready_memory[system.name] = (
+                system.sampler.tree(proportional=False), system.sampler.tree(proportional=True)
+            )
         measure_latency(systems, items, args.reps, results)
         for system in systems:
             for clients in args.clients:
@@ -1131,6 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_s": {s.name: s.load_s for s in systems},
                 "restart_s": {s.name: s.restart_s for s in systems},
                 "memory": results.memory,
+                "ready_memory": results.ready_memory,
                 "problems": problems,
             },
             indent=2,

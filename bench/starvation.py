@@ -3,7 +3,7 @@
     python3 bench/starvation.py --triples 100000
 
 Starts our server with the settings a user gets from README's command (the answer cache on, the rate
-limit off because the bench is one client address; `--ours-store disk` for `--store-path`) and the
+limit off because the bench is one client address; `--ours-store memory` for `--storage memory`) and the
 Oxigraph server (`serve-read-only --union-default-graph`, no `--timeout-s`: see main()) on the data of
 bench/run.py. For 0, 8 and 16 heavy queries (`--heavy`), each system in turn: the heavy queries are sent
 at once, each a different cross product that runs past any deadline, and for `--duration` seconds
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=2, help="cheap clients sending back to back")
     parser.add_argument("--deadline", type=float, default=None, help="our --query-timeout-s; default: the server's")
     parser.add_argument("--systems", default="ours,oxigraph")
-    parser.add_argument("--ours-store", choices=["disk", "memory"], default="memory")
+    parser.add_argument("--ours-store", choices=["disk", "memory"], default="disk")
     parser.add_argument("--ours-arg", action="append", default=[])
     parser.add_argument("--out", type=Path, default=BENCH)
     parser.add_argument("--oxigraph", default=oxigraph_cli())

@@ -9,7 +9,7 @@ without the dump (a different resource or offset at each round, 20 rounds) over 
 connections for `--duration` seconds to each system in turn, on the same data:
 
     ours      `python -m server serve` with README's settings, answer cache and rate limit off (as run.py);
-              in memory unless --ours-store disk
+              its on-disk store (--ours-store memory: a copy in each worker)
     oxigraph  `oxigraph serve-read-only --union-default-graph` on its own store (no --timeout-s: see main())
     flask     bench/flask_app.py: Flask + pyoxigraph in process, waitress with 8 threads, no checks
     rdflib    rdflib-endpoint, when installed (see bench/README.md)
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, and our query deadline")
     parser.add_argument("--systems", default="ours,oxigraph,flask,rdflib")
     parser.add_argument("--items", default="", help="comma-separated items of the mix (default: all but the dump)")
-    parser.add_argument("--ours-store", choices=["disk", "memory"], default="memory")
+    parser.add_argument("--ours-store", choices=["disk", "memory"], default="disk")
     parser.add_argument("--ours-arg", action="append", default=[])
     parser.add_argument("--out", type=Path, default=BENCH)
     parser.add_argument("--oxigraph", default=oxigraph_cli())

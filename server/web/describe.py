@@ -31,6 +31,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -94,10 +95,28 @@ SELECT ?g ?p ?t ?h WHERE {
 
 @dataclass(frozen=True)
 class Extra:
-    """A named graph kept outside the store: its IRI and its triples."""
+    """A named graph kept outside the store: its IRI and its triples (indexed once, on first use)."""
 
     graph: str = ""
     triples: Sequence[Triple] = ()
+
+    @cached_property
+    def mentioning(self) -> dict[str, list[Triple]]:
+        """The triples whose subject or object has this value (an IRI), by the value."""
+        index: dict[str, list[Triple]] = {}
+        for triple in self.triples:
+            for value in {triple.subject.value, triple.object.value}:
+                index.setdefault(value, []).append(triple)
+        return index
+
+    @cached_property
+    def labels(self) -> dict[NamedNode, list[Triple]]:
+        """The label triples (LABEL_PREDICATES), by their subject."""
+        index: dict[NamedNode, list[Triple]] = {}
+        for triple in self.triples:
+            if triple.predicate.value in LABEL_PREDICATES:
+                index.setdefault(triple.subject, []).append(triple)
+        return index
 
 
 @dataclass(frozen=True)
@@ -213,9 +232,8 @@ def _add_statements(store: Store, description: Description, extra: Extra) -> Non
     for solution in store.query(query):
         triple = Triple(solution["s"], solution["p"], solution["o"])
         graphs.setdefault(triple, []).append(solution["g"].value)
-    for triple in extra.triples:
-        if description.iri in (triple.subject.value, triple.object.value):
-            graphs.setdefault(triple, []).append(extra.graph)
+    for triple in extra.mentioning.get(description.iri, ()):
+        graphs.setdefault(triple, []).append(extra.graph)
     inbound_quads = 0
     for triple, names in graphs.items():
         statement = Statement(triple, tuple(sorted(set(names))))
@@ -261,8 +279,8 @@ def _add_labels(store: Store, description: Description, node: NamedNode, extra: 
         for solution in store.query(LABELS.replace("$names", values)):
             triple = Triple(solution["n"], solution["p"], solution["l"])
             labels.setdefault(triple, set()).add(solution["g"].value)
-    for triple in extra.triples:
-        if triple.subject in names and triple.predicate.value in LABEL_PREDICATES:
+    for name in names:
+        for triple in extra.labels.get(name, ()):
             labels.setdefault(triple, set()).add(extra.graph)
     statements = (Statement(triple, tuple(sorted(graphs))) for triple, graphs in labels.items())
     description.labels = sorted(statements, key=lambda s: str(s.triple))

@@ -142,6 +142,14 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     cache = LruCache(CACHE_SIZE)  # response bodies, by release, path and variant
     # descriptions, by release and IRI: one description makes the page in each language and every twin
     described = LruCache(DESCRIBED_STATEMENTS, weight=lambda d: d.size)
+    extras: dict[str, Extra] = {}  # the served release's description, indexed once (by version)
+
+    def extra_of(release: Release) -> Extra:
+        extra = extras.get(release.version)
+        if extra is None:
+            extras.clear()
+            extra = extras[release.version] = Extra(dataset_graph(release.iris).value, release.description)
+        return extra
 
     def respond(path: str) -> Response:
         check_path(path)
@@ -208,8 +216,7 @@ def make_blueprint(releases: Releases, config: Config) -> Blueprint:
     def make_body(release: Release, engine: Engine, iri: str, offer: Offer, lang: str) -> bytes:
         description = described.get((release.version, iri))
         if description is None:
-            extra = Extra(dataset_graph(release.iris).value, release.description)
-            description = describe_resource(engine, iri, iris=release.iris, extra=extra)
+            description = describe_resource(engine, iri, iris=release.iris, extra=extra_of(release))
             described.put((release.version, iri), description)
         if offer is HTML_OFFER:
             extras = {"imi": local_url(path_of(release, iri) + IMI_SUFFIX) if imi_class(engine, iri) else None}

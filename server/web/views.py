@@ -54,7 +54,11 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 
 def _width(text: str) -> float:
     """Rough width of `text` in em: wide characters count 1, others 0.55."""
-    return sum(1.0 if ord(c) > 0x2E7F else 0.55 for c in text)
+    return sum(map(_char_width, text))
+
+
+def _char_width(c: str) -> float:
+    return 1.0 if ord(c) > 0x2E7F else 0.55
 
 
 def _link(node: Node, inner: str) -> str:
@@ -73,12 +77,13 @@ def fit(text: str, width_em: float) -> str:
     """
     if _width(text) <= width_em:
         return text
-    kept = ""
+    kept, width = 0, 0.0
     for c in text:
-        if _width(kept + c) > width_em - 1:
+        width += _char_width(c)
+        if width > width_em - 1:
             break
-        kept += c
-    return kept.rstrip() + "…"
+        kept += 1
+    return text[:kept].rstrip() + "…"
 
 
 def neighbourhood(centre: Node, edges: Sequence[Edge], *, title: str) -> Markup:

@@ -27,6 +27,12 @@ DEFAULT_BASE_IRI = "https://mic-ict.example.org/"
 SEVERITIES = ("Violation", "Warning", "Info")  # of SHACL results, as server/builder/report.py names them
 
 
+def default_workers() -> int:
+    """One query worker a CPU, 2 to 4: more would hold memory and share the same CPUs; one of them is always kept
+    for quick queries (server/engine/workers.py)."""
+    return min(4, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2))
+
+
 def default_root() -> Path:
     """The project folder holding ontology/, data/ and shapes/.
 
@@ -137,7 +143,10 @@ class Config:
         group=DATA, commands=STORING, choices=("disk", "memory"), metavar="disk|memory",
     )
     threads: int = setting(16, "HTTP server threads", group=SERVING, commands=SERVE)
-    workers: int = setting(4, "query worker processes", group=SERVING, commands=SERVE)
+    workers: int = setting(
+        None, "query worker processes", group=SERVING, commands=SERVE, factory=default_workers,
+        shown="the CPU count, 2 to 4",
+    )
     query_timeout_s: float = setting(
         25.0, "deadline of one query from its arrival, waiting included, in seconds", group=LIMITS, commands=SERVE
     )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from server.common.errors import QueryTooDeep
 from server.common.errors import ServiceRefused
@@ -81,8 +82,25 @@ def tokens(text: str):
         yield kind, token
 
 
-def spans(text: str):
-    """Like `tokens`, with where each token ends: (kind, text, end), `end` the index just after it."""
+def spans(text: str) -> tuple[tuple[str, str, int], ...]:
+    """Like `tokens`, with where each token ends: (kind, text, end), `end` the index just after it.
+
+    A request's text is read by several checks (update, depth, SERVICE, repeatable, and the pool's): the
+    spans of the last few texts are kept, so it is read once.
+    """
+    return _spans(text) if len(text) <= SPANS_KEPT_CHARS else tuple(_read_spans(text))
+
+
+SPANS_KEPT_CHARS = 20_000  # texts up to this long have their spans kept; at most SPANS_KEPT of them
+SPANS_KEPT = 32
+
+
+@lru_cache(maxsize=SPANS_KEPT)
+def _spans(text: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple(_read_spans(text))
+
+
+def _read_spans(text: str):
     i, n = 0, len(text)
     while i < n:
         c = text[i]

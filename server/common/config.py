@@ -154,7 +154,7 @@ class Config:
         10.0, "longest wait for a free query worker, in seconds", group=LIMITS, commands=SERVE
     )
     max_queued: int = setting(
-        4, "queries that may wait for a free worker; more get 503 at once (kept below threads - workers)",
+        8, "queries that may wait for a free worker; more get 503 at once (kept below threads - workers)",
         group=LIMITS, commands=SERVE,
     )
     max_results: int = setting(100_000, "most result rows returned", group=LIMITS, commands=SERVE)

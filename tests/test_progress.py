@@ -20,18 +20,18 @@ from tests.conftest import MINI
 from tests.conftest import ROOT
 from tests.conftest import free_port
 
-BUILD_STAGES = [  # in the order they end, with an on-disk store
+BUILD_STAGES = [  # each once, with an on-disk store; some run at the same time, so the order they end in varies
     "fingerprint sources",
     "parse and load",
     "note literals as written",
     "optimise store",
     "validate",
     "content hash",
-    "VoID counts",
     "materialise default graph",
-    "dumps",
+    "VoID counts",
+    "count check",
     "gzip",
-    "checksums",
+    "dumps",
     "counts",
     "DCAT-AP check",
 ]
@@ -80,7 +80,7 @@ def test_build_logs_a_line_for_each_stage_when_not_on_a_terminal(tmp_path, caplo
     argv = ["build", "--root", str(MINI), "--build-dir", str(tmp_path / "b"), "--store-path", str(tmp_path / "s")]
     assert main(argv, {}) == 0
     lines = progress_lines(caplog)
-    assert [line.split(":")[0] for line in lines] == BUILD_STAGES
+    assert sorted(line.split(":")[0] for line in lines) == sorted(BUILD_STAGES)
     assert any(re.fullmatch(r"validate: \d+ checks in \d\.\d s", line) for line in lines)
     assert any(re.fullmatch(r"parse and load: [\d.]+ kB in \d\.\d s", line) for line in lines)
 

@@ -149,17 +149,15 @@ def test_sighup_reload_rebuilds_the_store(project, tmp_path):
         stop(process)
 
 
-def test_materialising_in_batches_copies_every_triple_once(tmp_path, monkeypatch):
+def test_materialising_copies_every_triple_once(tmp_path):
     from pyoxigraph import DefaultGraph
     from pyoxigraph import Literal
     from pyoxigraph import NamedNode
     from pyoxigraph import Quad
 
-    import server.sources.store
     from server.sources.store import create_store
     from server.sources.store import materialise_default_graph
 
-    monkeypatch.setattr(server.sources.store, "MATERIALISE_BATCH", 2)
     store = create_store(tmp_path / "store")
     triples = [(NamedNode(f"http://e/s{i}"), NamedNode("http://e/p"), Literal(str(i))) for i in range(7)]
     for number, graph in enumerate(("http://e/g1", "http://e/g2")):

@@ -241,28 +241,24 @@ def _iris(store: Store, query: str) -> list[str]:
 
 
 def count_dataset(store: Store, iris: Iris) -> DatasetStats:
-    """Count what the data holds: every named graph but ``graph/dataset`` (which the store never holds) and
-    the stored default graph (of data served as given), whose merge is what the triples dumps hold."""
-    data = f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{iris.graph(DATASET_GRAPH)}>) }} UNION {{ ?s ?p ?o }}"
-    distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {{ {data} }}"
+    """Count what the data holds, in the store's default graph holding the merge of the data graphs
+    (store.merged_default_graph): every named graph but ``graph/dataset`` (which the store never holds)
+    and the stored default graph (of data served as given). That merge is what the triples dumps hold."""
     linkset_query = (
         f"SELECT DISTINCT ?ls WHERE {{ GRAPH ?g {{ ?ls a <{VOID.Linkset}> }} "
         f"FILTER(?g != <{iris.graph(DATASET_GRAPH)}>) }} ORDER BY ?ls"
     )
-    queries = {
-        "triples": (_count, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}"),
+    queries = {  # the merge is a set: no DISTINCT needed over its triples
+        "triples": (_count, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
         "entities": (
             _count,
-            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} "
+            "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
             f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{iris.base}id/")) }}',
         ),
-        "distinct_subjects": (_count, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} }}"),
-        "distinct_objects": (_count, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {data} }}"),
-        "classes": (
-            _by_iri,
-            f"SELECT ?o (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {data} FILTER(?p = <{RDF.type}>) }} GROUP BY ?o",
-        ),
-        "properties": (_by_iri, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p"),
+        "distinct_subjects": (_count, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+        "distinct_objects": (_count, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        "classes": (_by_iri, f"SELECT ?o (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{RDF.type}> ?o }} GROUP BY ?o"),
+        "properties": (_by_iri, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
         "linksets": (_iris, linkset_query),
     }
     answers = {}

@@ -45,8 +45,8 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
@@ -56,7 +56,6 @@ from pyoxigraph import CanonicalizationAlgorithm
 from pyoxigraph import Dataset
 from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
-from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 from pyoxigraph import Triple
@@ -79,7 +78,9 @@ from server.builder.dataset import file_triples
 from server.builder.dataset import record_triples
 from server.builder.dataset import sort_triples
 from server.builder.gate import DCAT_AP_REPORT
+from server.builder.gate import Counted
 from server.builder.gate import check_release
+from server.builder.gate import count_file
 from server.builder.gate import count_statements
 from server.builder.report import ValidationReport
 from server.builder.report import load_shapes
@@ -90,8 +91,7 @@ from server.common.progress import stage
 from server.common.vocab import Iris
 from server.common.vocab import output_prefixes
 from server.sources.find import find_shapes
-from server.sources.store import create_store
-from server.sources.store import materialise_default_graph
+from server.sources.store import merged_default_graph
 
 log = logging.getLogger(__name__)
 
@@ -226,82 +226,79 @@ def _file_info(path: Path, progress: Stage | None = None) -> dict:
     return {"size": path.stat().st_size, "sha256": digest.hexdigest(), "media_type": media_type_of(path.name)}
 
 
+GZIP_LEVEL = 6  # gzip's own default: level 9 took 3.6 times as long at 1M triples, for files 11 % smaller
+
+
 def _gzip(path: Path, progress: Stage | None = None) -> Path:
     """Write `path`.gz reproducibly (no name, mtime 0)."""
     target = path.with_name(path.name + ".gz")
     with reading(path, progress) as source, target.open("wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=GZIP_LEVEL) as zipped:
             shutil.copyfileobj(source, zipped, 1 << 20)
     return target
 
 
-def write_dumps(
-    store: Store,
-    directory: Path,
-    *,
-    iris: Iris,
-    description: list[Quad],
-    header: bytes,
-    merge_in_place: bool,
-    scratch: Path | None,
-) -> list[Path]:
-    """Write every dump of DUMPS into `directory`; return their paths, in DUMPS order.
+class _Finishing:
+    """Each dump, once written, is gzipped, checksummed and counted (gate.count_file) in a pool of threads
+    while the engine writes the next one (zlib, hashlib and the engine's parser let other threads run)."""
 
-    Quads formats hold every graph as the store holds it, dumped by the engine,
-    and then the `description` quads (graph ``graph/dataset``). Triples formats
-    get the merge of the data graphs, a set: made by store.materialise_default_graph
-    in the store's own default graph with `merge_in_place` (an on-disk store
-    served with the union default graph, which keeps it), else in a scratch store
-    (in memory, or on disk in the new folder `scratch`) that is thrown away; dumped
-    by the engine as N-Triples, grouped by subject; Turtle and JSON-LD are
-    streamed from that file in the same order. Every format with comments opens
-    with the `header` lines. Each file is gzipped in a thread while the next one
-    is written.
-    """
-    prefixes = output_prefixes(iris)
-    plain = [dump for dump in DUMPS if not dump.gzip]
-    formats = {dump.name: RdfFormat.from_media_type(dump.media_type) for dump in plain}
-    quads = [dump for dump in plain if formats[dump.name] in (RdfFormat.TRIG, RdfFormat.N_QUADS)]
-    triples = [dump for dump in plain if dump not in quads]
-    zipped = {}
+    def __init__(self, pool: ThreadPoolExecutor, iris: Iris, zipping: Stage, counting: Stage):
+        self.pool, self.graph, self.zipping, self.counting = pool, dataset_graph(iris), zipping, counting
+        self.jobs: list[Future] = []
 
-    def opened(name: str):
-        handle = (directory / name).open("wb")
-        if formats[name] != RdfFormat.JSON_LD:  # the one format without comments
+    def submit(self, path: Path) -> None:
+        self.zipping.set_total((self.zipping.total or 0) + path.stat().st_size)
+        self.jobs.append(self.pool.submit(self._finish, path))
+
+    def _finish(self, path: Path) -> tuple[dict[str, dict], dict[str, Counted]]:
+        zipped = _gzip(path, self.zipping)
+        found = count_file(path, described_graph=self.graph)
+        self.counting.advance()
+        # A gzipped dump counts as the plain one it packs (written from it, checked when the tests unpack it).
+        return {f.name: _file_info(f) for f in (path, zipped)}, {path.name: found, zipped.name: found}
+
+    def results(self) -> tuple[dict[str, dict], dict[str, Counted]]:
+        """Every file written (plain and gzipped) with its size and checksum, and what each holds."""
+        files: dict[str, dict] = {}
+        counted: dict[str, Counted] = {}
+        for job in self.jobs:
+            infos, found = job.result()
+            files |= infos
+            counted |= found
+        return files, counted
+
+
+def _write_dump(path: Path, header: bytes, write) -> None:
+    """Write a dump: the `header` comment lines (but in JSON-LD, which has no comments), then `write`(handle)."""
+    with path.open("wb") as handle:
+        if not path.name.endswith(".jsonld"):
             handle.write(header)
-        return handle
+        write(handle)
 
-    with ThreadPoolExecutor(max_workers=2) as pool, stage("gzip", unit="B") as zipping:
 
-        def written(dump) -> None:
-            zipped[dump.name] = pool.submit(_gzip, directory / dump.name, zipping)
+def _dump_options(format: RdfFormat, prefixes: dict[str, str]) -> dict:
+    return {} if format in (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS) else {"prefixes": prefixes}
 
-        with stage("dumps", total=len(plain), unit="files") as dumping:
-            for dump in quads:
-                format = formats[dump.name]
-                options = {"prefixes": prefixes} if format == RdfFormat.TRIG else {}
-                with opened(dump.name) as handle:  # a TriG or N-Quads document may go on after the store's quads
-                    store.dump(handle, format, **options)
-                    serialize(description, handle, format, **options)
-                written(dump)
-                dumping.advance()
-            merged = store if merge_in_place else create_store(scratch)
-            materialise_default_graph(store, into=None if merge_in_place else merged)
-            ntriples = directory / DUMPS_NT
-            with opened(DUMPS_NT) as handle:
-                merged.dump(handle, RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
-            del merged  # a scratch store is closed before its folder goes
-            if scratch is not None and not merge_in_place:
-                shutil.rmtree(scratch, ignore_errors=True)
-            for dump in triples:
-                if formats[dump.name] != RdfFormat.N_TRIPLES:
-                    source = parse(path=ntriples, format=RdfFormat.N_TRIPLES)
-                    with opened(dump.name) as handle:
-                        serialize(source, handle, formats[dump.name], prefixes=prefixes)
-                written(dump)
-                dumping.advance()
-        zipping.set_total(sum((directory / dump.name).stat().st_size for dump in plain))
-        return [path for dump in plain for path in (directory / dump.name, zipped[dump.name].result())]
+
+PLAIN_DUMPS = [dump for dump in DUMPS if not dump.gzip]
+QUADS_FORMATS = (RdfFormat.TRIG, RdfFormat.N_QUADS)
+
+
+def _format(dump) -> RdfFormat:
+    return RdfFormat.from_media_type(dump.media_type)
+
+
+def _dump_store_quads(store: Store, work: Path, pool: ThreadPoolExecutor, prefixes: dict[str, str]) -> dict:
+    """Every quad of `store`, dumped by the engine as TriG and as N-Quads (in parallel) into `work`.
+
+    The bodies of the quads dumps, and the N-Quads one is what the content hash is made of.
+    """
+    bodies = {_format(dump): work / dump.name for dump in PLAIN_DUMPS if _format(dump) in QUADS_FORMATS}
+    jobs = [pool.submit(store.dump, str(path), format, **_dump_options(format, prefixes))
+            for format, path in bodies.items()]
+    for job in jobs:
+        job.result()
+    return bodies
 
 
 def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
@@ -335,6 +332,11 @@ def write_changelog(directory: Path, *, version: str, previous: dict | None, cha
     return written
 
 
+def _content_lines(nquads: Path) -> list[bytes]:
+    with stage("content hash", total=nquads.stat().st_size, unit="B") as progress:
+        return canonical_lines(nquads, progress=progress)
+
+
 def write_release(
     store: Store, report: ValidationReport | None, config: Config, *, sources: str | None = None
 ) -> dict:
@@ -347,8 +349,13 @@ def write_release(
     in the manifest and the index. `report` is None for data served unvalidated
     (no shapes given): no report or shapes are written, and the description says so.
 
-    An on-disk store (``config.store_dir``) served with the union default graph
-    is left with that merge materialised in its default graph, for its readers.
+    Every dump is written by the engine. Quads formats hold every graph as the store
+    holds it, then the description's quads. Triples formats get the merge of the data
+    graphs, a set, which the engine makes in the store's default graph
+    (store.merged_default_graph) and dumps grouped by subject; the VoID counts are
+    made on it meanwhile. The default graph is then as it was, but for an on-disk
+    store (``config.store_dir``) served with the union default graph, which keeps
+    the merge for its readers. Every format with comments opens with the header lines.
 
     :raises DescriptionRefused: with the report, if the description breaks the DCAT-AP shapes or
         the files do not hold what it counts (gate.check_release); nothing of the release is kept.
@@ -356,64 +363,88 @@ def write_release(
     """
     iris = Iris(config.base_iri)
     graph = dataset_graph(iris)
-    merge_in_place = config.store_dir is not None and config.union_default_graph
+    prefixes = output_prefixes(iris)
     releases_dir = config.release_dir / RELEASES
     releases_dir.mkdir(parents=True, exist_ok=True)
-    lines = _data_lines(store, releases_dir)
-    digest = content_hash(lines)
-    index = read_index(releases_dir)
-    for entry in index:
-        if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
-            if merge_in_place:
-                materialise_default_graph(store)
-            log.info("release %s reused: the data is unchanged", entry["version"])
-            return entry
-
-    built_at = datetime.now(UTC).replace(microsecond=0)
-    version = f"{built_at:%Y%m%d}-{digest[:8]}"
-    previous = index[-1] if index else None
-    changes = changes_since(previous, lines, releases_dir=releases_dir, exclude_graph=graph)
-    facts = ReleaseFacts(
-        version=version,
-        built_at=built_at,
-        first_issued=datetime.fromisoformat(index[0]["built_at"]) if index else built_at,
-        previous=previous["version"] if previous else None,
-        added=len(changes[0]) if changes else None,
-        removed=len(changes[1]) if changes else None,
-        validated=report is not None,
-    )
-    stats = count_dataset(store, iris)
-    description = describe_dataset(
-        stats, record_triples(store, iris), iris=iris, release=facts, dumps=DUMPS, shapes=report is not None
-    )
-    record = Record.of(description, iris)
-    header = dump_header(record, version)
-
-    partial = releases_dir / f".{version}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
+    work = releases_dir / f".work-{os.getpid()}"  # the store's quads, dumped once for the hash and the dumps
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    partial = None
     try:
-        scratch = config.store_dir / f".merge-{version}" if config.store_dir is not None else None
-        written = write_dumps(
-            store, partial, iris=iris, description=as_quads(description, graph), header=header,
-            merge_in_place=merge_in_place, scratch=scratch,
-        )
-        with stage("checksums", total=sum(path.stat().st_size for path in written), unit="B") as progress:
-            files = {path.name: _file_info(path, progress) for path in written}
+        with (
+            ThreadPoolExecutor(max_workers=3) as pool,
+            stage("dumps", total=len(PLAIN_DUMPS), unit="files") as dumping,
+            stage("gzip", unit="B") as zipping,
+            stage("count check", total=len(PLAIN_DUMPS), unit="files") as checking,
+        ):
+            finishing = _Finishing(pool, iris, zipping, checking)
+            bodies = _dump_store_quads(store, work, pool, prefixes)
+            hashing = pool.submit(_content_lines, bodies[RdfFormat.N_QUADS])
+            with merged_default_graph(store, keep=config.store_dir is not None and config.union_default_graph):
+                lines = hashing.result()  # made while the engine merged the graphs
+                digest = content_hash(lines)
+                index = read_index(releases_dir)
+                for entry in index:
+                    if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
+                        log.info("release %s reused: the data is unchanged", entry["version"])
+                        return entry
+                stats_job = pool.submit(count_dataset, store, iris)  # on the merge, while it is dumped
+                built_at = datetime.now(UTC).replace(microsecond=0)
+                version = f"{built_at:%Y%m%d}-{digest[:8]}"
+                record = record_triples(store, iris)
+                header = dump_header(Record.of(record, iris), version)  # as Record.of(description) gives it
+                partial = releases_dir / f".{version}.partial"
+                shutil.rmtree(partial, ignore_errors=True)
+                partial.mkdir()
+                for dump in PLAIN_DUMPS:
+                    format = _format(dump)
+                    if format not in QUADS_FORMATS:
+                        _write_dump(partial / dump.name, header, lambda handle, format=format: store.dump(
+                            handle, format, from_graph=DefaultGraph(), **_dump_options(format, prefixes)))
+                        finishing.submit(partial / dump.name)
+                        dumping.advance()
+                stats = stats_job.result()
+            previous = index[-1] if index else None
+            changes = changes_since(previous, lines, releases_dir=releases_dir, exclude_graph=graph)
+            facts = ReleaseFacts(
+                version=version,
+                built_at=built_at,
+                first_issued=datetime.fromisoformat(index[0]["built_at"]) if index else built_at,
+                previous=previous["version"] if previous else None,
+                added=len(changes[0]) if changes else None,
+                removed=len(changes[1]) if changes else None,
+                validated=report is not None,
+            )
+            description = describe_dataset(stats, record, iris=iris, release=facts, dumps=DUMPS,
+                                           shapes=report is not None)
+            described = as_quads(description, graph)
+            for format, body in bodies.items():  # each graph as the store holds it, then the description
+                options = _dump_options(format, prefixes)
+
+                def write(handle, body=body, format=format, options=options) -> None:
+                    with body.open("rb") as source:
+                        shutil.copyfileobj(source, handle, 1 << 20)
+                    serialize(described, handle, format, **options)
+
+                _write_dump(partial / body.name, header, write)
+                finishing.submit(partial / body.name)
+                dumping.advance()
+            files, counted = finishing.results()
+        record = Record.of(description, iris)
         void = sort_triples(description + file_triples(iris, files, DUMPS))
         with (partial / VOID_FILE).open("wb") as handle:
             handle.write(header)
-            serialize(void, handle, RdfFormat.TURTLE, prefixes=output_prefixes(iris))
-        written.append(partial / VOID_FILE)
+            serialize(void, handle, RdfFormat.TURTLE, prefixes=prefixes)
+        written = [partial / VOID_FILE]
         if report is not None:
             report.graph.serialize(partial / REPORT, format="turtle")
             load_shapes(find_shapes(config), base_iri=config.base_iri).serialize(partial / SHAPES_FILE, format="turtle")
             written += [partial / REPORT, partial / SHAPES_FILE]
         written += write_changelog(partial, version=version, previous=previous, changes=changes)
         written += write_citations(partial, record, version=version, built_at=built_at)
-        files |= {path.name: _file_info(path) for path in written if path.name not in files}
+        files |= {path.name: _file_info(path) for path in written}
         counts = {"data_triples": stats.triples, "data_quads": len(lines), "description_triples": len(description)}
-        counted = count_statements(partial, list(files), iris=iris)
+        counted = count_statements(partial, list(files), iris=iris, counted=counted)
         for name, found in counted.items():
             files[name][found.kind] = found.total
         gate = check_release(void, counted, iris=iris, data_quads=len(lines))
@@ -421,8 +452,11 @@ def write_release(
         files[DCAT_AP_REPORT] = _file_info(partial / DCAT_AP_REPORT)
         files[DCAT_AP_REPORT]["triples"] = len(gate.graph)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)  # a refused or failed release leaves nothing behind
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)  # a refused or failed release leaves nothing behind
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     (partial / SUMS).write_text("".join(f"{files[name]['sha256']}  {name}\n" for name in sorted(files)))
     files[SUMS] = _file_info(partial / SUMS)
     manifest = {
@@ -451,19 +485,6 @@ def write_release(
         sum(info["size"] for info in files.values()),
     )
     return entry
-
-
-def _data_lines(store: Store, directory: Path) -> list[bytes]:
-    """The canonical lines of the store, dumped through a temporary file in `directory`."""
-    with (
-        tempfile.NamedTemporaryFile(dir=directory, prefix=".content-", suffix=".nq") as handle,
-        stage("content hash", unit="B") as progress,
-    ):
-        store.dump(handle, RdfFormat.N_QUADS)
-        handle.flush()
-        path = Path(handle.name)
-        progress.set_total(path.stat().st_size)
-        return canonical_lines(path, progress=progress)
 
 
 def read_description(directory: Path) -> list[Triple]:

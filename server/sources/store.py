@@ -8,12 +8,12 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
-from itertools import islice
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
-from pyoxigraph import Quad
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
 
@@ -36,30 +36,44 @@ def describe_store(store: Store) -> None:
     log.info("store holds %d quads in %d graphs", len(store), sum(1 for _ in store.named_graphs()))
 
 
-MATERIALISE_BATCH = 200_000
+# The merge of the named graphs, made in the default graph by the engine (one SPARQL update, no quad
+# passes through Python; blank nodes keep their identity). A set: a triple two graphs state is held once.
+MERGE_NAMED_GRAPHS = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+# Where the stored default graph waits while the merge is in its place (`merged_default_graph`).
+HELD_DEFAULT_GRAPH = NamedNode("urn:x-mic-lod:held-default-graph")
 
 
-def materialise_default_graph(store: Store, into: Store | None = None) -> None:
-    """Bulk-load the merge of every graph of `store` (a set) into the default graph of `into`, else of `store`.
+def materialise_default_graph(store: Store) -> None:
+    """Add the triples of every named graph of `store` to its default graph, which then holds the merge.
 
-    In place, the default graph then holds the named graphs' triples beside its own:
-    readers of such a store query its default graph as it is; they must not ask for
-    the union of all graphs, which would count every triple twice. Into another store
-    (a scratch one for the triples dumps), `store` is left as it is. Blank nodes keep
-    their identity: the triples are copied, not re-parsed.
+    Readers of such a store query its default graph as it is; they must not ask for
+    the union of all graphs, which would count every triple twice.
     """
-    in_place = into is None
-    quads = (
-        Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
-        for quad in store.quads_for_pattern(None, None, None, None)
-        if not (in_place and isinstance(quad.graph_name, DefaultGraph))
-    )
-    target = store if in_place else into
-    with stage("materialise default graph", total=len(store), unit="quads") as progress:
-        while batch := list(islice(quads, MATERIALISE_BATCH)):  # the bulk loader holds a batch in memory
-            target.bulk_extend(batch)
-            progress.advance(len(batch))
-        target.flush()
+    with stage("materialise default graph", unit="quads") as progress:
+        before = len(store)
+        store.update(MERGE_NAMED_GRAPHS)
+        store.flush()
+        progress.advance(len(store) - before)
+
+
+@contextmanager
+def merged_default_graph(store: Store, *, keep: bool = False) -> Iterator[None]:
+    """The merge of every graph of `store` (a set) in its default graph while the block runs.
+
+    The stored default graph's own triples are part of the merge. After the block the default
+    graph is as it was, unless `keep` (the merge then stays, see `materialise_default_graph`).
+    """
+    held = next(store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None and not keep
+    if held:
+        store.update(f"MOVE DEFAULT TO <{HELD_DEFAULT_GRAPH.value}>")
+    materialise_default_graph(store)
+    try:
+        yield
+    finally:
+        if not keep:
+            store.clear_graph(DefaultGraph())
+            if held:
+                store.update(f"MOVE <{HELD_DEFAULT_GRAPH.value}> TO DEFAULT")
 
 
 # --- the on-disk store folder -------------------------------------------------

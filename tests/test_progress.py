@@ -92,8 +92,9 @@ def test_validate_and_link_count_what_they_do(tmp_path, caplog):
     assert main(["link", str(names), "--column", "name", "--output", str(tmp_path / "out.csv")], {}) == 0
     lines = progress_lines(caplog)
     assert "link: 3 rows in" in " ".join(lines)
-    stages = ["parse and load", "note literals as written", "validate", "search index", "link"]
-    assert [line.split(":")[0] for line in lines] == stages
+    stages = [line.split(":")[0] for line in lines]  # the literals are noted while the store loads
+    assert sorted(stages[:2]) == ["note literals as written", "parse and load"]
+    assert stages[2:] == ["validate", "search index", "link"]
 
 
 def test_publish_says_how_many_graphs_were_sent_before_the_engine_failed(tmp_path, caplog):

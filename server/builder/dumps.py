@@ -288,17 +288,20 @@ def _format(dump) -> RdfFormat:
     return RdfFormat.from_media_type(dump.media_type)
 
 
-def _dump_store_quads(store: Store, work: Path, pool: ThreadPoolExecutor, prefixes: dict[str, str]) -> dict:
-    """Every quad of `store`, dumped by the engine as TriG and as N-Quads (in parallel) into `work`.
+def _dump_bodies(store: Store, work: Path, pool: ThreadPoolExecutor, prefixes: dict[str, str], *, quads: bool):
+    """The engine's dumps of `store` into `work`, in parallel (the engine lets other threads run): of every
+    quad, as the quads formats (`quads`), else of its default graph, as the triples formats.
 
-    The bodies of the quads dumps, and the N-Quads one is what the content hash is made of.
+    A dump's body: the dump is its header, this body, and (quads formats) the description's quads.
     """
-    bodies = {_format(dump): work / dump.name for dump in PLAIN_DUMPS if _format(dump) in QUADS_FORMATS}
-    jobs = [pool.submit(store.dump, str(path), format, **_dump_options(format, prefixes))
-            for format, path in bodies.items()]
-    for job in jobs:
-        job.result()
-    return bodies
+    jobs = {}
+    for dump in PLAIN_DUMPS:
+        format = _format(dump)
+        if (format in QUADS_FORMATS) == quads:
+            graph = {} if quads else {"from_graph": DefaultGraph()}
+            jobs[work / dump.name] = pool.submit(store.dump, str(work / dump.name), format, **graph,
+                                                 **_dump_options(format, prefixes))
+    return jobs
 
 
 def _write_lines(path: Path, lines: Iterable[bytes]) -> None:
@@ -378,34 +381,29 @@ def write_release(
             stage("count check", total=len(PLAIN_DUMPS), unit="files") as checking,
         ):
             finishing = _Finishing(pool, iris, zipping, checking)
-            bodies = _dump_store_quads(store, work, pool, prefixes)
-            hashing = pool.submit(_content_lines, bodies[RdfFormat.N_QUADS])
+            for job in _dump_bodies(store, work, pool, prefixes, quads=True).values():
+                job.result()
             with merged_default_graph(store, keep=config.store_dir is not None and config.union_default_graph):
-                lines = hashing.result()  # made while the engine merged the graphs
+                bodies = _dump_bodies(store, work, pool, prefixes, quads=False)
+                stats_job = pool.submit(count_dataset, store, iris)  # on the merge, while it is dumped
+                lines = _content_lines(work / DUMPS_NQ)  # meanwhile
                 digest = content_hash(lines)
                 index = read_index(releases_dir)
                 for entry in index:
                     if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
                         log.info("release %s reused: the data is unchanged", entry["version"])
                         return entry
-                stats_job = pool.submit(count_dataset, store, iris)  # on the merge, while it is dumped
-                built_at = datetime.now(UTC).replace(microsecond=0)
-                version = f"{built_at:%Y%m%d}-{digest[:8]}"
                 record = record_triples(store, iris)
-                header = dump_header(Record.of(record, iris), version)  # as Record.of(description) gives it
-                partial = releases_dir / f".{version}.partial"
-                shutil.rmtree(partial, ignore_errors=True)
-                partial.mkdir()
-                for dump in PLAIN_DUMPS:
-                    format = _format(dump)
-                    if format not in QUADS_FORMATS:
-                        _write_dump(partial / dump.name, header, lambda handle, format=format: store.dump(
-                            handle, format, from_graph=DefaultGraph(), **_dump_options(format, prefixes)))
-                        finishing.submit(partial / dump.name)
-                        dumping.advance()
+                for job in bodies.values():
+                    job.result()
                 stats = stats_job.result()
+            built_at = datetime.now(UTC).replace(microsecond=0)
+            version = f"{built_at:%Y%m%d}-{digest[:8]}"
+            header = dump_header(Record.of(record, iris), version)  # as Record.of(description) gives it
             previous = index[-1] if index else None
             changes = changes_since(previous, lines, releases_dir=releases_dir, exclude_graph=graph)
+            data_quads = len(lines)
+            del lines  # a few hundred megabytes at a million quads
             facts = ReleaseFacts(
                 version=version,
                 built_at=built_at,
@@ -418,16 +416,20 @@ def write_release(
             description = describe_dataset(stats, record, iris=iris, release=facts, dumps=DUMPS,
                                            shapes=report is not None)
             described = as_quads(description, graph)
-            for format, body in bodies.items():  # each graph as the store holds it, then the description
-                options = _dump_options(format, prefixes)
+            partial = releases_dir / f".{version}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            for dump in PLAIN_DUMPS:  # the header, the engine's dump, then (quads formats) the description
+                format = _format(dump)
 
-                def write(handle, body=body, format=format, options=options) -> None:
+                def write(handle, body=work / dump.name, format=format) -> None:
                     with body.open("rb") as source:
                         shutil.copyfileobj(source, handle, 1 << 20)
-                    serialize(described, handle, format, **options)
+                    if format in QUADS_FORMATS:
+                        serialize(described, handle, format, **_dump_options(format, prefixes))
 
-                _write_dump(partial / body.name, header, write)
-                finishing.submit(partial / body.name)
+                _write_dump(partial / dump.name, header, write)
+                finishing.submit(partial / dump.name)
                 dumping.advance()
             files, counted = finishing.results()
         record = Record.of(description, iris)
@@ -443,11 +445,11 @@ def write_release(
         written += write_changelog(partial, version=version, previous=previous, changes=changes)
         written += write_citations(partial, record, version=version, built_at=built_at)
         files |= {path.name: _file_info(path) for path in written}
-        counts = {"data_triples": stats.triples, "data_quads": len(lines), "description_triples": len(description)}
+        counts = {"data_triples": stats.triples, "data_quads": data_quads, "description_triples": len(description)}
         counted = count_statements(partial, list(files), iris=iris, counted=counted)
         for name, found in counted.items():
             files[name][found.kind] = found.total
-        gate = check_release(void, counted, iris=iris, data_quads=len(lines))
+        gate = check_release(void, counted, iris=iris, data_quads=data_quads)
         gate.graph.serialize(partial / DCAT_AP_REPORT, format="turtle")
         files[DCAT_AP_REPORT] = _file_info(partial / DCAT_AP_REPORT)
         files[DCAT_AP_REPORT]["triples"] = len(gate.graph)
@@ -480,7 +482,7 @@ def write_release(
     log.info(
         "release %s: %d data quads, %d files, %d bytes",
         version,
-        len(lines),
+        data_quads,
         len(files),
         sum(info["size"] for info in files.values()),
     )

@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Iterable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -84,31 +85,27 @@ def load_sources(
     """
     reserved = [NamedNode(iri) for iri in reserved]
     size = sum(source.path.stat().st_size for source in sources)
-    with stage("parse and load", total=size, unit="B") as progress:
-        for source in sources:
-            graph = NamedNode(source.graph_iri) if source.graph_iri else None
-            if source.format in TABLES:
-                read, quads = TABLES[source.format]
-                store.bulk_extend(quads(read(source.path), graph, base_iri=base_iri))
-                progress.advance(source.path.stat().st_size)
-            else:
-                parse_rdf(source.path, store, source.format, graph, base_iri=_location(source, base_iri),
-                          progress=progress)
-            for name in reserved:
-                if store.contains_named_graph(name):
-                    raise SourceSyntaxError(
-                        f"{source.path}: fills the graph <{name.value}>, the name this server gives its own "
-                        "description of the dataset; rename that graph, or serve with another --base-iri"
-                    )
-            log.debug("loaded %s into %s", source.path.name, f"<{graph.value}>" if graph else "the graphs it names")
     rdf = [source for source in sources if source.format not in TABLES]  # tables: literals as the store keeps them
-    watcher = WrittenForms()
-    with stage("note literals as written", total=sum(s.path.stat().st_size for s in rdf), unit="B") as progress:
-        for source in rdf:
-            graph = NamedNode(source.graph_iri) if source.graph_iri else None
-            watcher.note(read_rdf(source.path, source.format, base_iri=_location(source, base_iri),
-                                  progress=progress), graph)
-    written = watcher.written()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the store's parser lets the Python one run meanwhile
+        noting = pool.submit(_note_written, rdf, base_iri)
+        with stage("parse and load", total=size, unit="B") as progress:
+            for source in sources:
+                graph = NamedNode(source.graph_iri) if source.graph_iri else None
+                if source.format in TABLES:
+                    read, quads = TABLES[source.format]
+                    store.bulk_extend(quads(read(source.path), graph, base_iri=base_iri))
+                    progress.advance(source.path.stat().st_size)
+                else:
+                    parse_rdf(source.path, store, source.format, graph, base_iri=_location(source, base_iri),
+                              progress=progress)
+                for name in reserved:
+                    if store.contains_named_graph(name):
+                        raise SourceSyntaxError(
+                            f"{source.path}: fills the graph <{name.value}>, the name this server gives its own "
+                            "description of the dataset; rename that graph, or serve with another --base-iri"
+                        )
+                log.debug("loaded %s into %s", source.path.name, f"<{graph.value}>" if graph else "the graphs it names")
+        written = noting.result()
     blank = {quad.graph_name for quad in written if isinstance(quad.subject, BlankNode)}
     if not blank:
         return written
@@ -127,6 +124,17 @@ def load_sources(
         store.bulk_extend(again.watch(quad for quad in _fresh(quads, graph) if quad.graph_name in blank))
     log.info("loaded %d graph(s) again to name the blank nodes of literals as written", len(blank))
     return {quad: forms for quad, forms in written.items() if quad.graph_name not in blank} | again.written()
+
+
+def _note_written(rdf: list[Source], base_iri: str) -> dict[Quad, tuple[Literal, ...]]:
+    """The literals the store keeps in another form than the RDF sources write them (`WrittenForms`)."""
+    watcher = WrittenForms()
+    with stage("note literals as written", total=sum(s.path.stat().st_size for s in rdf), unit="B") as progress:
+        for source in rdf:
+            graph = NamedNode(source.graph_iri) if source.graph_iri else None
+            watcher.note(read_rdf(source.path, source.format, base_iri=_location(source, base_iri),
+                                  progress=progress), graph)
+    return watcher.written()
 
 
 def _location(source: Source, base_iri: str) -> str:

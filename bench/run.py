@@ -407,6 +407,7 @@ class System:
         self.process: subprocess.Popen | None = None
         self.load_s: float | None = None
         self.restart_s: float | None = None
+        self.stages: dict[str, float] = {}  # our build's stages, in seconds (the "build stages:" line)
         self.excluded: set[str] = set()
         self.notes: list[str] = []
         self.local = threading.local()
@@ -496,6 +497,19 @@ class System:
         return process
 
 
+def build_stages(line: str) -> dict[str, float]:
+    """The seconds of each stage, from our build's "build stages:" line (server/cli/main.py).
+
+    >>> build_stages("build stages: parse and load 3.4 s, validate 12.0 s")
+    {'parse and load': 3.4, 'validate': 12.0}
+    """
+    stages = {}
+    for part in line.removeprefix("build stages: ").strip().split(", "):
+        name, seconds, _ = part.rsplit(" ", 2)
+        stages[name] = float(seconds)
+    return stages
+
+
 class Ours(System):
     name, label = "ours", "our server"
 
@@ -529,6 +543,8 @@ class Ours(System):
             if not line:
                 raise RuntimeError(f"our server exited with {self.process.wait()}; see {self.workdir / 'ours.log'}")
             log_file.write(line)
+            if line.startswith(b"build stages: "):
+                self.stages = build_stages(line.decode())
             if line.startswith(b"serving on "):
                 url = urllib.parse.urlsplit(line.split()[-1].decode())
                 self.port = url.port
@@ -980,6 +996,10 @@ def report(
             lambda v: f"{v:.1f}",
         )
     measure("load (s)", {s.name: s.load_s for s in systems}, lambda v: f"{v:.1f}")
+    for system in systems:
+        if system.stages:  # our build, stage by stage (Ours.load records the first build's)
+            for stage, seconds in system.stages.items():
+                measure(f"load: {stage} (s)", {system.name: seconds, base: None}, lambda v: f"{v:.1f}")
     measure("restart on the existing store (s)", {s.name: s.restart_s for s in systems}, lambda v: f"{v:.2f}")
     measure("peak memory, process tree (MB)", {n: results.memory.get(n) for n in names}, lambda v: f"{v / 1e6:.0f}")
     ready = results.ready_memory

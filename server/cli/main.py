@@ -33,6 +33,7 @@ from server.common.errors import ShapesViolated
 from server.common.log import configure_logging
 from server.common.progress import LogReporter
 from server.common.progress import Reporter
+from server.common.progress import timing_stages
 from server.common.progress import use_reporter
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,10 @@ def run_build(config: Config):
     """Build the release (or reopen the one built from the same sources); return it."""
     from server.release.release import build_release
 
-    release = build_release(config)
+    with timing_stages() as times:
+        release = build_release(config)
+    if not release.reused:  # one line for scripts (bench/run.py reads it): the seconds each stage took
+        print(f"build stages: {times.summary()}")
     if release.reused and release.store_path is not None:
         print(f"reusing release {release.version} from the store at {release.store_path}, sources unchanged")
     elif release.reused:

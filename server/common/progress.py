@@ -170,6 +170,33 @@ class LogReporter(Reporter):
             self._thread.join()
 
 
+class StageTimes(Reporter):
+    """Shows every stage with `inner`, and keeps the seconds each took, by name, in the order they ended."""
+
+    def __init__(self, inner: Reporter):
+        self.inner = inner
+        self.took: dict[str, float] = {}
+
+    def start(self, stage: Stage) -> None:
+        self.inner.start(stage)
+
+    def update(self, stage: Stage) -> None:
+        self.inner.update(stage)
+
+    def finish(self, stage: Stage, *, failed: bool) -> None:
+        self.inner.finish(stage, failed=failed)
+        self.took[stage.name] = self.took.get(stage.name, 0.0) + stage.elapsed
+
+    def summary(self) -> str:
+        """
+        >>> times = StageTimes(Reporter())
+        >>> times.took = {"parse and load": 3.42, "validate": 12.0}
+        >>> times.summary()
+        'parse and load 3.4 s, validate 12.0 s'
+        """
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.took.items())
+
+
 _reporter: Reporter = Reporter()
 
 
@@ -183,6 +210,18 @@ def use_reporter(reporter: Reporter) -> Iterator[Reporter]:
     finally:
         _reporter = previous
         reporter.close()
+
+
+@contextmanager
+def timing_stages() -> Iterator[StageTimes]:
+    """Keep how long each stage started inside the block took, while the current reporter shows them."""
+    global _reporter
+    previous = _reporter
+    _reporter = times = StageTimes(previous)
+    try:
+        yield times
+    finally:
+        _reporter = previous
 
 
 @contextmanager

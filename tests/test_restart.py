@@ -165,3 +165,24 @@ def test_materialising_copies_every_triple_once(tmp_path):
     materialise_default_graph(store)
     merged = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, DefaultGraph())]
     assert sorted(merged, key=str) == sorted(triples, key=str)
+
+
+def test_the_store_folder_keeps_a_blank_node_one_node_in_its_graph_and_in_the_merge(tmp_path):
+    """write_store loads the release's N-Quads and N-Triples dumps in one pass: a blank node the
+    dumps share is one node of the store, in its named graph and in the default graph (the merge)."""
+    from pyoxigraph import DefaultGraph
+    from pyoxigraph import NamedNode
+
+    from server.sources.store import open_store
+    from server.sources.store import write_store
+
+    nquads, ntriples = tmp_path / "d.nq", tmp_path / "d.nt"
+    nquads.write_text('# header\n_:b1 <http://e/p> "x" <http://e/g> .\n'
+                      '<http://e/d> <http://e/p> "d" <http://e/dataset> .\n')
+    ntriples.write_text('# header\n_:b1 <http://e/p> "x" .\n')
+    write_store(tmp_path / "store", nquads, without=["http://e/dataset"], merged=ntriples)
+    store = open_store(tmp_path / "store")
+    [named] = store.quads_for_pattern(None, None, None, NamedNode("http://e/g"))
+    [merged] = store.quads_for_pattern(None, None, None, DefaultGraph())
+    assert named.subject == merged.subject
+    assert len(store) == 2  # the graph named `without` is left out

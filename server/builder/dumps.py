@@ -356,9 +356,8 @@ def write_release(
     holds it, then the description's quads. Triples formats get the merge of the data
     graphs, a set, which the engine makes in the store's default graph
     (store.merged_default_graph) and dumps grouped by subject; the VoID counts are
-    made on it meanwhile. The default graph is then as it was, but for an on-disk
-    store (``config.store_dir``) served with the union default graph, which keeps
-    the merge for its readers. Every format with comments opens with the header lines.
+    made on it meanwhile; the default graph is then as it was. Every format with
+    comments opens with the header lines.
 
     :raises DescriptionRefused: with the report, if the description breaks the DCAT-AP shapes or
         the files do not hold what it counts (gate.check_release); nothing of the release is kept.
@@ -383,7 +382,7 @@ def write_release(
             finishing = _Finishing(pool, iris, zipping, checking)
             for job in _dump_bodies(store, work, pool, prefixes, quads=True).values():
                 job.result()
-            with merged_default_graph(store, keep=config.store_dir is not None and config.union_default_graph):
+            with merged_default_graph(store):
                 bodies = _dump_bodies(store, work, pool, prefixes, quads=False)
                 stats_job = pool.submit(count_dataset, store, iris)  # on the merge, while it is dumped
                 lines = _content_lines(work / DUMPS_NQ)  # meanwhile

@@ -10,12 +10,15 @@ import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from pyoxigraph import DefaultGraph
 from pyoxigraph import NamedNode
 from pyoxigraph import RdfFormat
 from pyoxigraph import Store
+from pyoxigraph import parse
 
 from server.common.progress import reading
 from server.common.progress import stage
@@ -57,23 +60,21 @@ def materialise_default_graph(store: Store) -> None:
 
 
 @contextmanager
-def merged_default_graph(store: Store, *, keep: bool = False) -> Iterator[None]:
+def merged_default_graph(store: Store) -> Iterator[None]:
     """The merge of every graph of `store` (a set) in its default graph while the block runs.
 
-    The stored default graph's own triples are part of the merge. After the block the default
-    graph is as it was, unless `keep` (the merge then stays, see `materialise_default_graph`).
+    The stored default graph's own triples are part of the merge; after the block it is as it was.
     """
-    held = next(store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None and not keep
+    held = next(store.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None
     if held:
         store.update(f"MOVE DEFAULT TO <{HELD_DEFAULT_GRAPH.value}>")
     materialise_default_graph(store)
     try:
         yield
     finally:
-        if not keep:
-            store.clear_graph(DefaultGraph())
-            if held:
-                store.update(f"MOVE <{HELD_DEFAULT_GRAPH.value}> TO DEFAULT")
+        store.clear_graph(DefaultGraph())
+        if held:
+            store.update(f"MOVE <{HELD_DEFAULT_GRAPH.value}> TO DEFAULT")
 
 
 # --- the on-disk store folder -------------------------------------------------
@@ -125,6 +126,61 @@ def load_store(nquads: Path, *, without: Iterable[str] = ()) -> Store:
     for graph in without:
         store.remove_graph(NamedNode(graph))
     return store
+
+
+LOAD_BLOCK = 32 << 20  # bytes of N-Quads per bulk load: the loader holds a block's quads in memory
+
+
+def write_store(path: Path, nquads: Path, *, without: Iterable[str] = (), merged: Path | None = None) -> None:
+    """Bulk-load a new on-disk store in the folder `path` from a release's dumps: the quads of its N-Quads
+    dump but those of the graphs named `without`, and the triples of its N-Triples dump (`merged`, the
+    merge of all graphs) into the default graph, for readers of the union default graph.
+
+    The files are loaded a block of lines at a time by the store's parser, which names blank nodes
+    afresh at each call: if the files have any, their quads are read by the Python parser, which keeps
+    their labels, so that a blank node is one node in the named graphs and in the merge.
+    """
+    files = [nquads] if merged is None else [nquads, merged]  # N-Triples is N-Quads in the default graph
+    store = create_store(path)
+    with stage("write store", total=sum(file.stat().st_size for file in files), unit="B") as progress:
+        if any(_has_blank_nodes(file) for file in files):
+            for file in files:
+                with reading(file, progress) as handle:
+                    quads = parse(handle, format=RdfFormat.N_QUADS)
+                    while batch := list(islice(quads, LOAD_BLOCK >> 8)):
+                        store.bulk_extend(batch)
+        else:
+            for file in files:
+                with file.open("rb") as handle:
+                    for block in _line_blocks(handle):
+                        store.bulk_load(block, format=RdfFormat.N_QUADS)
+                        progress.advance(len(block))
+    for graph in without:
+        store.remove_graph(NamedNode(graph))
+    with stage("optimise store"):
+        store.optimize()
+    store.flush()
+
+
+def _has_blank_nodes(path: Path) -> bool:
+    """True if an N-Triples or N-Quads file has a blank node (or "_:" in a literal, to be safe)."""
+    with path.open("rb") as handle:
+        return any(b"_:" in block for block in _line_blocks(handle))
+
+
+def _line_blocks(handle: BinaryIO) -> Iterator[bytes]:
+    """The bytes of `handle` in blocks of LOAD_BLOCK bytes or so, each cut after a line."""
+    rest = b""
+    while block := handle.read(LOAD_BLOCK):
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        if cut:
+            rest = block[cut:]
+            yield block[:cut]
+        else:
+            rest = block
+    if rest:
+        yield rest
 
 
 def open_store(path: Path, *, read_only: bool = True) -> Store:

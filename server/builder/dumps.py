@@ -380,29 +380,30 @@ def write_release(
             stage("count check", total=len(PLAIN_DUMPS), unit="files") as checking,
         ):
             finishing = _Finishing(pool, iris, zipping, checking)
-            for job in _dump_bodies(store, work, pool, prefixes, quads=True).values():
-                job.result()
-            with merged_default_graph(store):
-                bodies = _dump_bodies(store, work, pool, prefixes, quads=False)
-                stats_job = pool.submit(count_dataset, store, iris)  # on the merge, while it is dumped
-                lines = _content_lines(work / DUMPS_NQ)  # meanwhile
-                digest = content_hash(lines)
-                index = read_index(releases_dir)
-                for entry in index:
-                    if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
-                        log.info("release %s reused: the data is unchanged", entry["version"])
-                        return entry
-                record = record_triples(store, iris)
-                for job in bodies.values():
-                    job.result()
-                stats = stats_job.result()
-            built_at = datetime.now(UTC).replace(microsecond=0)
-            version = f"{built_at:%Y%m%d}-{digest[:8]}"
-            header = dump_header(Record.of(record, iris), version)  # as Record.of(description) gives it
+            quads = _dump_bodies(store, work, pool, prefixes, quads=True)
+            quads[work / DUMPS_NQ].result()
+            lines = _content_lines(work / DUMPS_NQ)  # while the TriG one is written
+            digest = content_hash(lines)
+            index = read_index(releases_dir)
+            for entry in index:
+                if entry["hash"] == digest and (releases_dir / entry["version"] / MANIFEST).is_file():
+                    log.info("release %s reused: the data is unchanged", entry["version"])
+                    return entry
             previous = index[-1] if index else None
             changes = changes_since(previous, lines, releases_dir=releases_dir, exclude_graph=graph)
             data_quads = len(lines)
-            del lines  # a few hundred megabytes at a million quads
+            del lines  # a few hundred megabytes at a million quads, freed before the merge is made
+            for job in quads.values():
+                job.result()
+            with merged_default_graph(store):
+                bodies = _dump_bodies(store, work, pool, prefixes, quads=False)
+                stats = count_dataset(store, iris)  # on the merge, while it is dumped
+                record = record_triples(store, iris)
+                for job in bodies.values():
+                    job.result()
+            built_at = datetime.now(UTC).replace(microsecond=0)
+            version = f"{built_at:%Y%m%d}-{digest[:8]}"
+            header = dump_header(Record.of(record, iris), version)  # as Record.of(description) gives it
             facts = ReleaseFacts(
                 version=version,
                 built_at=built_at,

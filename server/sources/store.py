@@ -39,9 +39,10 @@ def describe_store(store: Store) -> None:
     log.info("store holds %d quads in %d graphs", len(store), sum(1 for _ in store.named_graphs()))
 
 
-# The merge of the named graphs, made in the default graph by the engine (one SPARQL update, no quad
-# passes through Python; blank nodes keep their identity). A set: a triple two graphs state is held once.
-MERGE_NAMED_GRAPHS = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+# The merge of the named graphs, made in the default graph by the engine (SPARQL updates, no quad passes
+# through Python; blank nodes keep their identity). A set: a triple two graphs state is held once.
+MERGE_GRAPH = "INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}"  # an update holds what it adds
+MERGE_NAMED_GRAPHS = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"  # graphs named by blank nodes
 # Where the stored default graph waits while the merge is in its place (`merged_default_graph`).
 HELD_DEFAULT_GRAPH = NamedNode("urn:x-mic-lod:held-default-graph")
 
@@ -54,7 +55,12 @@ def materialise_default_graph(store: Store) -> None:
     """
     with stage("materialise default graph", unit="quads") as progress:
         before = len(store)
-        store.update(MERGE_NAMED_GRAPHS)
+        graphs = list(store.named_graphs())
+        if all(isinstance(graph, NamedNode) for graph in graphs):  # a graph at a time: less held at once
+            for graph in graphs:
+                store.update(MERGE_GRAPH.format(graph.value))
+        else:
+            store.update(MERGE_NAMED_GRAPHS)
         store.flush()
         progress.advance(len(store) - before)
 

@@ -24,7 +24,6 @@ BUILD_STAGES = [  # each once, with an on-disk store; some run at the same time,
     "fingerprint sources",
     "parse and load",
     "note literals as written",
-    "optimise store",
     "validate",
     "content hash",
     "materialise default graph",
@@ -34,6 +33,8 @@ BUILD_STAGES = [  # each once, with an on-disk store; some run at the same time,
     "dumps",
     "counts",
     "DCAT-AP check",
+    "write store",
+    "optimise store",
 ]
 
 

@@ -55,7 +55,7 @@ def materialise_default_graph(store: Store) -> None:
     """
     with stage("materialise default graph", unit="quads") as progress:
         before = len(store)
-        graphs = list(store.named_graphs())
+        graphs = sorted(store.named_graphs(), key=str)  # in one order: the store keeps the order added
         if all(isinstance(graph, NamedNode) for graph in graphs):  # a graph at a time: less held at once
             for graph in graphs:
                 store.update(MERGE_GRAPH.format(graph.value))

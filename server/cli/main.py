@@ -145,11 +145,11 @@ def give_back_memory() -> None:
 def run_serve(config: Config, release) -> None:
     from waitress.server import create_server
 
-    give_back_memory()
-
     from server.engine.serving import Releases
     from server.engine.serving import Served
     from server.web.app import create_app
+
+    give_back_memory()
 
     releases = Releases(Served(release, open_engine(release, config)))
     try:

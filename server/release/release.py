@@ -103,14 +103,13 @@ def build_release(config: Config) -> Release:
     release = reopen_release(config, fingerprint)
     if release is not None:
         return release
-    if config.store_dir is None:
-        store, report = load_and_validate(config)
-        return read_release(write_release(store, report, config, sources=fingerprint), store, config, report=report)
-
     # Built in memory, where parsing, validation and the dumps run several times faster than in an
-    # on-disk store; the store folder is then bulk-loaded from the release's dumps.
+    # on-disk store; an on-disk store is then bulk-loaded from the release's dumps.
     store, report = load_and_validate(config)
-    release = read_release(write_release(store, report, config, sources=fingerprint), None, config, report=report)
+    entry = write_release(store, report, config, sources=fingerprint)
+    if config.store_dir is None:
+        return read_release(entry, store, config, report=report)
+    release = read_release(entry, None, config, report=report)
     del store  # the in-memory store is freed before the on-disk one is written
     directory = new_store_dir(config.store_dir, fingerprint)
     try:
@@ -119,9 +118,7 @@ def build_release(config: Config) -> Release:
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)  # a failed build leaves nothing behind
         raise
-    release.store = open_store(directory)
-    release.store_path = directory
-    release.materialised = config.union_default_graph
+    serve_from_store(release, directory, config)
     write_store_state(
         config.store_dir,
         {
@@ -134,6 +131,14 @@ def build_release(config: Config) -> Release:
         },
     )
     return release
+
+
+def serve_from_store(release: Release, directory: Path, config: Config) -> None:
+    """Serve `release` from the on-disk store in `directory` (read-only), built as `config` serves it: with the
+    union default graph, its default graph holds the merge."""
+    release.store = open_store(directory)
+    release.store_path = directory
+    release.materialised = config.union_default_graph
 
 
 def reopen_release(config: Config, fingerprint: str) -> Release | None:
@@ -157,9 +162,8 @@ def reopen_release(config: Config, fingerprint: str) -> Release | None:
         if entry is None:
             return None
         directory = config.store_dir / state["store"]
-        release = read_release(entry, open_store(directory), config)
-        release.store_path = directory
-        release.materialised = config.union_default_graph
+        release = read_release(entry, None, config)
+        serve_from_store(release, directory, config)
         release.reused = True
         log.info("release %s: the store at %s was built from these sources", release.version, directory)
         return release

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -142,36 +141,26 @@ def write_store(path: Path, nquads: Path, *, without: Iterable[str] = (), merged
     dump but those of the graphs named `without`, and the triples of its N-Triples dump (`merged`, the
     merge of all graphs) into the default graph, for readers of the union default graph.
 
-    The files are loaded a block of lines at a time by the store's parser, which names blank nodes
-    afresh at each call: if the files have any, their quads are read by the Python parser, which keeps
-    their labels, so that a blank node is one node in the named graphs and in the merge.
+    The files are loaded a block of lines at a time by the store's loader, which names blank nodes afresh
+    at each call: a block with a blank node (or "_:" in a literal, to be safe) is read by the Python parser
+    instead, which keeps their labels, so that a blank node is one node in the named graphs and in the merge.
     """
     files = [nquads] if merged is None else [nquads, merged]  # N-Triples is N-Quads in the default graph
     store = create_store(path)
     with stage("write store", total=sum(file.stat().st_size for file in files), unit="B") as progress:
-        if any(_has_blank_nodes(file) for file in files):
-            for file in files:
-                with reading(file, progress) as handle:
-                    quads = parse(handle, format=RdfFormat.N_QUADS)
-                    while batch := list(islice(quads, LOAD_BLOCK >> 8)):
-                        store.bulk_extend(batch)
-        else:
-            for file in files:
-                with file.open("rb") as handle:
-                    for block in _line_blocks(handle):
+        for file in files:
+            with file.open("rb") as handle:
+                for block in _line_blocks(handle):
+                    if b"_:" in block:
+                        store.bulk_extend(parse(block, format=RdfFormat.N_QUADS))
+                    else:
                         store.bulk_load(block, format=RdfFormat.N_QUADS)
-                        progress.advance(len(block))
+                    progress.advance(len(block))
     for graph in without:
         store.remove_graph(NamedNode(graph))
     with stage("optimise store"):
         store.optimize()
     store.flush()
-
-
-def _has_blank_nodes(path: Path) -> bool:
-    """True if an N-Triples or N-Quads file has a blank node (or "_:" in a literal, to be safe)."""
-    with path.open("rb") as handle:
-        return any(b"_:" in block for block in _line_blocks(handle))
 
 
 def _line_blocks(handle: BinaryIO) -> Iterator[bytes]:
